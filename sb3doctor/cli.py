@@ -1,0 +1,71 @@
+"""The ``sb3doctor`` command line: a thin click group.
+
+Each command lives in :mod:`sb3doctor.commands` and only parses options; the work is
+done by the library. Only this module decides exit codes:
+
+* 0: success (no finding reached ``--fail-on``)
+* 1: a finding or expectation reached ``--fail-on`` (the gate failed)
+* 2: usage, configuration or input error (one line on stderr, no traceback)
+* 130: interrupted with Ctrl-C
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from sb3doctor import __version__
+from sb3doctor.commands.analyze import analyze_command, explain_command, rules_command
+from sb3doctor.commands.export import export_command
+from sb3doctor.commands.train import train_command
+from sb3doctor.commands.watch import watch_command
+from sb3doctor.errors import SB3DoctorError
+
+EXIT_CODES_HELP = "Exit codes: 0 passed, 1 gate failed (findings at --fail-on), 2 could not run, 130 interrupted."
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXIT_CODES_HELP,
+)
+@click.version_option(__version__, prog_name="sb3doctor")
+def cli() -> None:
+    """Diagnose Stable-Baselines3 runs from the logs they already write."""
+
+
+cli.add_command(analyze_command)
+cli.add_command(rules_command)
+cli.add_command(explain_command)
+cli.add_command(export_command)
+cli.add_command(watch_command)
+cli.add_command(train_command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (never raises for user errors)."""
+    try:
+        result = cli.main(args=argv, prog_name="sb3doctor", standalone_mode=False)
+    except SB3DoctorError as exc:
+        click.echo(f"sb3doctor: error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("sb3doctor: interrupted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("sb3doctor: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except BrokenPipeError:
+        # `sb3doctor export run | head`: the reader went away; that is not an error.
+        sys.stderr.close()
+        return 0
+    if isinstance(result, int):
+        return result
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""The data every part of sb3doctor passes around: metric series, runs and findings.
+
+Series are stored in :mod:`array` arrays rather than numpy arrays on purpose: a typical
+run has a few thousand points, and importing numpy (60-160 ms on these machines) would
+cost more than reading and analysing the whole run. ``numpy.frombuffer`` views them
+without a copy when numpy is wanted (big files, ``to_dataframe``).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+
+NAN = float("nan")
+
+#: Source kinds, from most to least precise. When one metric comes from several
+#: sources, the points of the more precise source win at equal steps.
+SOURCE_PRECISION: dict[str, int] = {
+    "tensorboard": 0,
+    "progress_csv": 0,
+    "progress_json": 0,
+    "monitor": 0,
+    "stdout": 1,  # HumanOutputFormat prints most floats with 3 significant digits
+}
+
+
+@dataclass
+class Series:
+    """One metric: parallel arrays of step (``time/total_timesteps``), value and wall time.
+
+    ``wall_times`` holds NaN where the source has no wall time (stdout tables).
+    Points are kept in the order they were logged; :meth:`sorted` orders them by step.
+    """
+
+    steps: array = field(default_factory=lambda: array("q"))
+    values: array = field(default_factory=lambda: array("d"))
+    wall_times: array = field(default_factory=lambda: array("d"))
+
+    @classmethod
+    def from_points(
+        cls, steps: Iterable[int], values: Iterable[float], wall_times: Iterable[float] | None = None
+    ) -> Series:
+        """Build a series from plain Python iterables (wall times default to NaN)."""
+        s = array("q", steps)
+        v = array("d", values)
+        w = array("d", wall_times) if wall_times is not None else array("d", [NAN]) * len(v)
+        if not (len(s) == len(v) == len(w)):
+            raise ValueError(f"series arrays differ in length: {len(s)}, {len(v)}, {len(w)}")
+        return cls(s, v, w)
+
+    def append(self, step: int, value: float, wall_time: float = NAN) -> None:
+        """Add one point at the end."""
+        self.steps.append(step)
+        self.values.append(value)
+        self.wall_times.append(wall_time)
+
+    def extend(self, other: Series) -> None:
+        """Append all points of ``other``."""
+        self.steps.extend(other.steps)
+        self.values.extend(other.values)
+        self.wall_times.extend(other.wall_times)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def sorted(self) -> Series:
+        """Return the series ordered by step (stable: equal steps keep their logging order)."""
+        if all(self.steps[i] <= self.steps[i + 1] for i in range(len(self.steps) - 1)):
+            return self
+        order = sorted(range(len(self.steps)), key=self.steps.__getitem__)
+        return Series(
+            array("q", (self.steps[i] for i in order)),
+            array("d", (self.values[i] for i in order)),
+            array("d", (self.wall_times[i] for i in order)),
+        )
+
+    def has_wall_time(self) -> bool:
+        """True when at least one point carries a wall time."""
+        return any(not math.isnan(w) for w in self.wall_times)
+
+
+@dataclass
+class SourceData:
+    """What one reader got out of one file (or one run inside a stdout log).
+
+    ``facts`` holds things a reader harvested besides metrics, e.g. the stdout lines
+    ``Using cuda device`` (``device``), ``Logging to logs/PPO_1`` (``log_dir``) or
+    PPO's ``Early stopping at step ...`` (``early_stops``: list of (step, kl)).
+    """
+
+    kind: str
+    path: Path
+    metrics: dict[str, Series] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def series(self, metric: str) -> Series:
+        """Return the series for ``metric``, creating it empty if needed."""
+        s = self.metrics.get(metric)
+        if s is None:
+            s = self.metrics[metric] = Series()
+        return s
+
+
+@dataclass
+class Run:
+    """One training run: every source read for it, merged into one metric table.
+
+    :param path: the run folder (or the single file the run was read from)
+    :param name: a short display name, e.g. ``PPO_1`` or ``train.log#2``
+    :param algo: detected algorithm (``PPO``, ``A2C``, ``DQN``, ``SAC``, ``TD3``, ...) or None
+    :param sources: the source kinds read, e.g. ``["tensorboard", "stdout"]``
+    :param source_files: the files read
+    :param hyperparams: hyperparameters recovered from the logs (or ``config.json``)
+    :param metrics: metric name -> series, sorted by step
+    :param warnings: non-fatal problems met while reading (truncated tail, bad CRC, ...)
+    :param facts: harvested non-metric facts (see :class:`SourceData`)
+    """
+
+    path: Path
+    name: str
+    algo: str | None = None
+    sources: list[str] = field(default_factory=list)
+    source_files: list[Path] = field(default_factory=list)
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Series] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_points(self) -> int:
+        """Total number of scalar points over all metrics."""
+        return sum(len(s) for s in self.metrics.values())
+
+    def step_range(self) -> tuple[int, int] | None:
+        """First and last step seen in any metric, or None for an empty run."""
+        firsts = [s.steps[0] for s in self.metrics.values() if len(s)]
+        lasts = [max(s.steps) for s in self.metrics.values() if len(s)]
+        if not firsts:
+            return None
+        return min(firsts), max(lasts)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Long-format table, one row per point: columns ``step, metric, value, wall_time``.
+
+        Imports pandas (and numpy) only when called.
+        """
+        import numpy as np
+        import pandas as pd
+
+        names = sorted(self.metrics)
+        lengths = [len(self.metrics[n]) for n in names]
+        if not names or sum(lengths) == 0:
+            return pd.DataFrame(
+                {
+                    "step": pd.Series([], dtype="int64"),
+                    "metric": pd.Series([], dtype="object"),
+                    "value": pd.Series([], dtype="float64"),
+                    "wall_time": pd.Series([], dtype="float64"),
+                }
+            )
+        steps = np.concatenate([np.frombuffer(self.metrics[n].steps, dtype=np.int64) for n in names])
+        values = np.concatenate([np.frombuffer(self.metrics[n].values, dtype=np.float64) for n in names])
+        walls = np.concatenate([np.frombuffer(self.metrics[n].wall_times, dtype=np.float64) for n in names])
+        metric = pd.Categorical.from_codes(np.repeat(np.arange(len(names)), lengths), categories=names)
+        return pd.DataFrame({"step": steps, "metric": metric, "value": values, "wall_time": walls})
+
+
+SEVERITIES: tuple[str, ...] = ("info", "warning", "error")
+
+
+def severity_rank(severity: str) -> int:
+    """0 for info, 1 for warning, 2 for error (higher is worse)."""
+    return SEVERITIES.index(severity)
+
+
+@dataclass
+class Advice:
+    """One concrete change to try: ``param current -> suggested`` plus a sentence."""
+
+    param: str
+    current: Any
+    suggested: Any
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"param": self.param, "current": self.current, "suggested": self.suggested, "text": self.text}
+
+
+@dataclass
+class Finding:
+    """A rule that held on a run, with its evidence and advice."""
+
+    rule: str
+    name: str
+    category: str
+    severity: str
+    metric: str | None
+    message: str
+    observed: float | None = None
+    threshold: float | None = None
+    window: str | None = None
+    steps: tuple[int, int] | None = None
+    advice: list[Advice] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, with the field names of ``analyze --format json``."""
+        return {
+            "rule": self.rule,
+            "name": self.name,
+            "category": self.category,
+            "severity": self.severity,
+            "metric": self.metric,
+            "message": self.message,
+            "observed": _json_number(self.observed),
+            "threshold": _json_number(self.threshold),
+            "window": self.window,
+            "steps": list(self.steps) if self.steps is not None else None,
+            "advice": [a.to_dict() for a in self.advice],
+            "sources": list(self.sources),
+        }
+
+
+def _json_number(x: float | None) -> float | str | None:
+    """JSON has no NaN/inf: spell them as strings so the document stays valid."""
+    if x is None:
+        return None
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    return x
+

@@ -1,0 +1,122 @@
+"""Readers for every log format SB3 writes, and :func:`read_runs` that ties them together.
+
+This package is the only code that opens log files. It never writes anything.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sb3doctor.errors import InputError
+from sb3doctor.model import Run, SourceData
+from sb3doctor.sources.detect import detect_algo
+from sb3doctor.sources.discover import (
+    CONFIG,
+    MONITOR,
+    PROGRESS_CSV,
+    PROGRESS_JSON,
+    STDOUT,
+    TENSORBOARD,
+    RunFiles,
+    discover,
+)
+from sb3doctor.sources.hyperparams import recover_hyperparams
+from sb3doctor.sources.merge import merge_sources
+
+__all__ = ["build_run", "read_run_files", "read_runs"]
+
+
+def read_runs(path: str | Path, *, strict: bool = False) -> list[Run]:
+    """Read every run under ``path`` into :class:`~sb3doctor.model.Run` objects.
+
+    :param path: a run folder, a parent of run folders, one log file, or ``-`` (stdin)
+    :param strict: fail on a corrupt record in the middle of an event file instead of
+        skipping it with a warning
+    :raises InputError: the path does not exist, cannot be read, or holds no SB3 log
+    """
+    runs: list[Run] = []
+    for run_files in discover(path):
+        runs.extend(read_run_files(run_files, strict=strict))
+    return runs
+
+
+def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
+    """Read and merge the files of one run folder.
+
+    Usually one run; a stdout log holding several runs printed one after another gives one
+    run per printed run (named ``<name>#1``, ``#2``, ...), which are not merged with the
+    folder's other sources.
+    """
+    # Imported here so that `import sb3doctor` stays cheap; each reader is small anyway.
+    from sb3doctor.sources import monitor, progress, stdout, tensorboard
+
+    sources: list[SourceData] = []
+    separate: list[list[SourceData]] = []
+    for kind, paths in run_files.files.items():
+        for p in paths:
+            if kind == TENSORBOARD:
+                sources.append(tensorboard.read_event_file(p, strict=strict))
+            elif kind == PROGRESS_CSV:
+                sources.append(progress.read_progress_csv(p))
+            elif kind == PROGRESS_JSON:
+                sources.append(progress.read_progress_json(p))
+            elif kind == STDOUT:
+                printed = stdout.read_stdout(p)
+                if len(printed) == 1:
+                    sources.append(printed[0])
+                elif len(printed) > 1:
+                    separate.extend([s] for s in printed)
+        if kind == MONITOR:
+            sources.append(monitor.read_monitor(paths))
+
+    config = _read_config(run_files.files.get(CONFIG, []))
+    runs: list[Run] = []
+    if sources:
+        runs.append(build_run(run_files.path, run_files.name, sources, config))
+    for i, group in enumerate(separate, start=1):
+        runs.append(build_run(group[0].path, f"{run_files.name}#{i}", group, config))
+    if not runs:
+        raise InputError("no SB3 metrics found in this log", run_files.path)
+    return runs
+
+
+def build_run(path: Path, name: str, sources: list[SourceData], config: dict | None = None) -> Run:
+    """Merge ``sources`` into a :class:`Run`: metric table, algorithm, hyperparameters."""
+    metrics = merge_sources(sources)
+    facts: dict = {}
+    warnings: list[str] = []
+    for src in sources:
+        warnings.extend(src.warnings)
+        for key, value in src.facts.items():
+            facts.setdefault(key, value)
+    names = [name, path.name]
+    if isinstance(facts.get("log_dir"), str):
+        names.insert(0, facts["log_dir"])
+    if config and isinstance(config.get("algo"), str):
+        names.insert(0, config["algo"])
+    algo = detect_algo(metrics.keys(), names)
+    run = Run(
+        path=path,
+        name=name,
+        algo=algo,
+        sources=sorted({s.kind for s in sources}),
+        source_files=[s.path for s in sources],
+        metrics=metrics,
+        warnings=warnings,
+        facts=facts,
+    )
+    run.hyperparams = recover_hyperparams(run, config or {})
+    return run
+
+
+def _read_config(paths: list[Path]) -> dict:
+    """Hyperparameters written by ``sb3doctor train`` (``config.json``), if present."""
+    for p in paths:
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"config.json is not valid JSON ({exc})", p) from exc
+        if isinstance(data, dict):
+            return data
+    return {}

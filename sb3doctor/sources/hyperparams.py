@@ -1,0 +1,105 @@
+"""Recover the hyperparameters a run was trained with from its logs.
+
+See ``shared/research/metrics-and-rules.md`` section 2.3: the learning rate and PPO's
+clip range are logged; the rollout size and PPO's ``n_epochs`` follow from the counters;
+the DQN exploration schedule and SAC's entropy-coefficient mode show in their keys. A
+``config.json`` written by ``sb3doctor train`` gives the exact values and wins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+from sb3doctor.model import Run, Series
+
+
+def _first(series: Series | None) -> float | None:
+    return series.values[0] if series is not None and len(series) else None
+
+
+def _last(series: Series | None) -> float | None:
+    return series.values[-1] if series is not None and len(series) else None
+
+
+def _paired_deltas(a: Series, b: Series) -> list[tuple[float, float]]:
+    """Consecutive differences of two series at the steps both carry."""
+    at_b = dict(zip(b.steps, b.values))
+    pairs = [(at_b[s], v) for s, v in zip(a.steps, a.values) if s in at_b]
+    return [(pairs[i + 1][0] - pairs[i][0], pairs[i + 1][1] - pairs[i][1]) for i in range(len(pairs) - 1)]
+
+
+def _mode(values: list[float]) -> float | None:
+    if not values:
+        return None
+    return Counter(values).most_common(1)[0][0]
+
+
+def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameters recoverable from ``run``'s metrics, overridden by ``config``.
+
+    Keys (present only when derivable): ``learning_rate`` (first logged value),
+    ``learning_rate_final``, ``lr_schedule`` (``constant`` or ``decaying``), ``clip_range``,
+    ``clip_range_vf_set``, ``rollout_size`` (n_steps x n_envs), ``n_epochs``,
+    ``target_kl_active``, ``action_space`` (``box``/``discrete``), ``n_actions``,
+    ``exploration_initial_eps``, ``exploration_final_eps``, ``ent_coef`` and
+    ``ent_coef_auto`` (SAC family), ``total_timesteps`` (last step seen).
+    """
+    m = run.metrics
+    hp: dict[str, Any] = {}
+    lr = m.get("train/learning_rate")
+    if lr is not None and len(lr):
+        hp["learning_rate"] = lr.values[0]
+        hp["learning_rate_final"] = lr.values[-1]
+        hp["lr_schedule"] = "constant" if max(lr.values) - min(lr.values) <= 1e-12 else "decaying"
+    clip = _last(m.get("train/clip_range"))
+    if clip is not None:
+        hp["clip_range"] = clip
+    if "train/clip_range_vf" in m:
+        hp["clip_range_vf_set"] = True
+
+    it, ts, nu = m.get("time/iterations"), m.get("time/total_timesteps"), m.get("train/n_updates")
+    if it is not None and ts is not None:
+        # Δtotal_timesteps / Δiterations within one learn() call (iterations restart per call).
+        ratios = [round(dts / dit) for dit, dts in _paired_deltas(it, ts) if dit > 0 and dts > 0]
+        rollout = _mode([float(r) for r in ratios])
+        if rollout:
+            hp["rollout_size"] = int(rollout)
+    if run.algo in {"PPO", "RecurrentPPO", "MaskablePPO"} and it is not None and nu is not None:
+        ratios = [dnu / dit for dit, dnu in _paired_deltas(it, nu) if dit > 0 and dnu >= 0]
+        epochs = _mode([float(round(r)) for r in ratios])
+        if epochs:
+            hp["n_epochs"] = int(epochs)
+            # Early stopping on target_kl makes the per-iteration epoch count vary.
+            hp["target_kl_active"] = any(abs(r - epochs) > 1e-9 for r in ratios) or bool(
+                run.facts.get("early_stops")
+            )
+    elif run.algo == "A2C" and ts is not None and nu is not None:
+        last_ts, last_nu = _last(ts), _last(nu)
+        if last_ts and last_nu is not None and "rollout_size" not in hp:
+            hp["rollout_size"] = round(last_ts / (last_nu + 1))
+
+    if run.algo in {"PPO", "RecurrentPPO", "MaskablePPO", "A2C", "TRPO"}:
+        hp["action_space"] = "box" if "train/std" in m else "discrete"
+        ent = _first(m.get("train/entropy_loss"))
+        if hp["action_space"] == "discrete" and ent is not None and ent < 0:
+            # The policy head starts almost uniform, so the first entropy is ~ln|A|.
+            hp["n_actions"] = max(2, round(math.exp(-ent)))
+
+    eps = m.get("rollout/exploration_rate")
+    if eps is not None and len(eps):
+        hp["exploration_initial_eps"] = max(eps.values)
+        hp["exploration_final_eps"] = eps.values[-1]
+    ent_coef = m.get("train/ent_coef")
+    if ent_coef is not None and len(ent_coef):
+        hp["ent_coef"] = ent_coef.values[-1]
+        hp["ent_coef_auto"] = "train/ent_coef_loss" in m
+    rng = run.step_range()
+    if rng is not None:
+        hp["total_timesteps"] = rng[1]
+
+    # config.json (written by `sb3doctor train`) holds the exact values.
+    for key, value in config.get("hyperparams", config).items():
+        hp[key] = value
+    return hp

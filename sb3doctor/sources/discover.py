@@ -43,12 +43,12 @@ def classify_file(path: Path, *, explicit: bool = False) -> str | None:
         return TENSORBOARD
     if name == "monitor.csv" or name.endswith(".monitor.csv"):
         return MONITOR
+    if name == "config.json":
+        return CONFIG
     if name == "progress.csv" or (explicit and name.endswith(".csv")):
         return PROGRESS_CSV
     if name == "progress.json" or (explicit and name.endswith((".json", ".jsonl"))):
         return PROGRESS_JSON
-    if name == "config.json":
-        return CONFIG
     if name in _STDOUT_NAMES or name.endswith(".log"):
         return STDOUT
     if explicit:

@@ -1,0 +1,103 @@
+"""The report of an ``analyze`` run and the dispatch to one writer per output format.
+
+A :class:`Report` holds, per run, the findings the engine produced; the reporter modules
+turn it into text. Each reporter module exposes
+``render(report: Report, *, lang: str = "en", color: bool = False, width: int | None = None) -> str``
+and is imported only when its format is asked for, so ``--format json`` never imports rich.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sb3doctor.model import SEVERITIES, Finding, severity_rank
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sb3doctor.model import Run
+
+#: Output format -> module under :mod:`sb3doctor.reporters`.
+FORMATS: dict[str, str] = {
+    "terminal": "terminal",
+    "json": "json_report",
+    "junit": "junit",
+    "sarif": "sarif",
+    "github": "github",
+    "markdown": "markdown",
+}
+
+#: ``--fail-on`` levels: a severity, or ``never``.
+FAIL_ON: tuple[str, ...] = (*SEVERITIES, "never")
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Worst first; equal severities keep rule-id order so the output is stable."""
+    return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.rule, f.metric or ""))
+
+
+@dataclass
+class RunReport:
+    """One run and what the rules found on it (sorted worst first)."""
+
+    run: Run
+    findings: list[Finding] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.findings = sort_findings(self.findings)
+
+
+@dataclass
+class Report:
+    """Everything one ``analyze`` invocation found.
+
+    :param runs: one entry per run read
+    :param findings: findings that belong to no single run (e.g. an ``--expect`` over an
+        aggregate of runs)
+    """
+
+    runs: list[RunReport] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def all_findings(self) -> list[Finding]:
+        """Every finding, per run then the run-independent ones."""
+        return [f for r in self.runs for f in r.findings] + list(self.findings)
+
+    def summary(self) -> dict[str, int]:
+        """``{"runs": n, "info": n, "warning": n, "error": n}``."""
+        counts = {"runs": len(self.runs), **{s: 0 for s in SEVERITIES}}
+        for f in self.all_findings():
+            counts[f.severity] += 1
+        return counts
+
+    def worst(self) -> str | None:
+        """The highest severity found, or None when nothing was found."""
+        ranks = [severity_rank(f.severity) for f in self.all_findings()]
+        return SEVERITIES[max(ranks)] if ranks else None
+
+    def failed(self, fail_on: str) -> bool:
+        """True when a finding reaches ``fail_on`` (``info``/``warning``/``error``; ``never`` never fails)."""
+        if fail_on == "never":
+            return False
+        worst = self.worst()
+        return worst is not None and severity_rank(worst) >= severity_rank(fail_on)
+
+
+def available_formats() -> list[str]:
+    """The formats whose reporter module is installed (the CI formats arrive separately)."""
+    return [fmt for fmt, mod in FORMATS.items() if importlib.util.find_spec(f"sb3doctor.reporters.{mod}") is not None]
+
+
+def render(report: Report, fmt: str = "terminal", lang: str = "en", color: bool = False, width: int | None = None) -> str:
+    """Render ``report`` in ``fmt``, importing only that format's module.
+
+    :raises ValueError: ``fmt`` is not a known format
+    """
+    try:
+        module_name = FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}") from None
+    module = importlib.import_module(f"sb3doctor.reporters.{module_name}")
+    text: str = module.render(report, lang=lang, color=color, width=width)
+    return text

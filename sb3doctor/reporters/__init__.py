@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sb3doctor.model import SEVERITIES, Finding, severity_rank
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sb3doctor.expect import ExpectationResult
     from sb3doctor.model import Run
 
 #: Output format -> module under :mod:`sb3doctor.reporters`.
@@ -43,6 +44,9 @@ class RunReport:
 
     run: Run
     findings: list[Finding] = field(default_factory=list)
+    #: rule ids (and ``EXPECT:...`` ids) evaluated on this run, fired or not: the CI
+    #: reporters (JUnit) show the ones that did not fire as passing test cases.
+    checked: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.findings = sort_findings(self.findings)
@@ -55,10 +59,16 @@ class Report:
     :param runs: one entry per run read
     :param findings: findings that belong to no single run (e.g. an ``--expect`` over an
         aggregate of runs)
+    :param expectations: every ``--expect`` verdict, passed or failed
+        (:class:`sb3doctor.expect.ExpectationResult`), for the CI reporters
+    :param fail_on: the ``--fail-on`` level the gate used (None: not gating), so that CI
+        reports mark as failures exactly the findings that fail the build
     """
 
     runs: list[RunReport] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    expectations: list[ExpectationResult] = field(default_factory=list)
+    fail_on: str | None = None
 
     def all_findings(self) -> list[Finding]:
         """Every finding, per run then the run-independent ones."""

@@ -467,8 +467,8 @@ def _check_group(key: str, members: list[Run], exp: Expectation, how: str) -> Ex
         reasons = ", ".join(f"{name} ({measures[name].missing})" for name in missing)
         message = (
             f"{exp.metric}: nothing to measure in {len(missing)} of {len(members)} runs of {key}: "
-            f"{reasons}{_did_you_mean(exp.metric, members[0])}; expected {how} across runs of "
-            f"{exp.describe_stat()} {exp.op} {exp.value:g}"
+            f"{reasons}{_did_you_mean(exp.metric, members[0])}; expected {exp.describe_stat()} "
+            f"({how} across runs) {exp.op} {exp.value:g}"
         )
         result.finding = _finding(exp, message, None)
         return result
@@ -484,7 +484,7 @@ def _check_group(key: str, members: list[Run], exp: Expectation, how: str) -> Ex
             else "no finite value"
         )
         message = (
-            f"{exp.metric} {how} across {len(members)} runs of {key} of {exp.describe_stat()} = "
+            f"{exp.metric} {exp.describe_stat()} ({how} across {len(members)} runs of {key}) = "
             f"{_fmt(observed)}, expected {exp.op} {exp.value:g}; {spread_text}; per run: {values_text}"
         )
         result.finding = _finding(exp, message, observed)

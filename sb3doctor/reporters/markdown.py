@@ -76,13 +76,26 @@ TEXT = {
 
 
 def cell(text: object) -> str:
-    """Escape text for a Markdown table cell: pipes, newlines and backslashes."""
+    """Escape text for a Markdown table cell: pipes, newlines, backslashes and ``<``/``>``."""
     s = str(text).replace("\\", "\\\\").replace("|", "\\|")
+    # GitHub renders inline HTML; a message like "<tag>" must show as text.
+    s = s.replace("<", "&lt;").replace(">", "&gt;")
     return s.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
 
 
+def code(text: object) -> str:
+    """A code span for a table cell. Entities are not decoded inside code spans, so only
+    pipes (which GitHub splits cells on even there) and newlines are escaped."""
+    s = str(text).replace("|", "\\|").replace("`", "'")
+    return "`" + s.replace("\r", " ").replace("\n", " ") + "`"
+
+
+class Code(str):
+    """Marks a value :func:`_row` must render as a code span."""
+
+
 def _row(*cells: object) -> str:
-    return "| " + " | ".join(cell(c) for c in cells) + " |"
+    return "| " + " | ".join(code(c) if isinstance(c, Code) else cell(c) for c in cells) + " |"
 
 
 def render(report: Report, *, lang: str = "en", **_: Any) -> str:
@@ -109,7 +122,7 @@ def render(report: Report, *, lang: str = "en", **_: Any) -> str:
             sev[f.severity] = sev.get(f.severity, 0) + 1
         rng = rr.run.step_range()
         steps = f"{rng[1]:,}" if rng else "-"
-        name = f"`{display_path(rr.run.path)}`"
+        name = Code(display_path(rr.run.path))
         out.append(_row(name, rr.run.algo or "?", steps, sev["error"], sev["warning"], sev["info"]))
     out.append("")
 
@@ -133,7 +146,7 @@ def render(report: Report, *, lang: str = "en", **_: Any) -> str:
             subject = f"{res.subject} ({res.aggregate} of {len(res.runs)})" if res.aggregate else res.subject
             observed = fmt_number(res.observed) if res.observed is not None else "missing"
             result = t["pass"] if res.passed else t["fail"]
-            out.append(_row(f"`{res.expectation.text}`", subject, observed, result, spread_text))
+            out.append(_row(Code(res.expectation.text), subject, observed, result, spread_text))
         out.append("")
 
     out += [f"### {t['findings']}", ""]
@@ -149,6 +162,11 @@ def render(report: Report, *, lang: str = "en", **_: Any) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+def _inline(text: str) -> str:
+    """Escape text in a list item: HTML-looking parts and line breaks."""
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
 _ICON = {"error": "🔴 error", "warning": "🟠 warning", "info": "🔵 info"}
 
 
@@ -159,18 +177,18 @@ def _suite_section(suite: Suite, findings: list[Finding], t: dict[str, str]) -> 
         out.append(_row(t["severity"], t["rule"], t["metric"], t["message"]))
         out.append("|---|---|---|---|")
         for f in findings:
-            out.append(_row(_ICON.get(f.severity, f.severity), f"`{f.rule}`", f.metric or "-", f.message))
+            out.append(_row(_ICON.get(f.severity, f.severity), Code(f.rule), f.metric or "-", f.message))
         out.append("")
         advice = [(f, a) for f in findings for a in f.advice]
         if advice:
             out.append(f"**{t['advice']}**")
             out.append("")
             for f, a in advice:
-                out.append(f"- `{a.param}`: {a.current} → **{a.suggested}** — {a.text} ({f.rule})")
+                out.append(f"- `{a.param}`: {a.current} → **{a.suggested}** — {_inline(a.text)} (`{f.rule}`)")
             out.append("")
     if suite.warnings:
         out.append(f"**{t['read_warnings']}**")
         out.append("")
-        out.extend(f"- {w}" for w in suite.warnings)
+        out.extend(f"- {_inline(w)}" for w in suite.warnings)
         out.append("")
     return out

@@ -7,8 +7,8 @@ else progress.csv, ...) relative to the working folder, as GitHub wants it. Beca
 files have no meaningful line, the region is line 1; ``partialFingerprints`` are computed
 from rule, run and metric so that GitHub does not try to fingerprint a binary event file
 and a finding that persists keeps one alert. Read warnings (truncated tail) are
-``toolExecutionNotifications``. The training run, metric, observed value, threshold and
-advice go in ``properties``.
+``toolExecutionNotifications``. The advice follows the message; the training run, metric,
+observed value, threshold and advice also go in ``properties``.
 """
 
 from __future__ import annotations
@@ -83,9 +83,6 @@ def _rule_index(rules: dict[str, dict[str, Any]], f: Finding) -> int:
             "defaultConfiguration": {"level": LEVELS.get(f.severity, "warning")},
             "properties": {"category": f.category, "tags": ["reinforcement-learning", f.category]},
         }
-        if f.advice:
-            advice = "\n".join(f"- {a.param}: {a.current} -> {a.suggested}. {a.text}" for a in f.advice)
-            descriptor["help"] = {"text": advice, "markdown": advice}
         rules[f.rule] = descriptor
     return list(rules).index(f.rule)
 
@@ -140,7 +137,7 @@ def _result(f: Finding, index: int, runs: list[Run], subject: str, expectation: 
         "ruleId": f.rule,
         "ruleIndex": index,
         "level": LEVELS.get(f.severity, "warning"),
-        "message": {"text": f.message},
+        "message": {"text": _message(f)},
         "locations": [_location(runs[0])] if runs else [],
         "partialFingerprints": {"sb3doctor/v1": _fingerprint(f, subject)},
         "properties": {k: v for k, v in props.items() if v is not None},
@@ -148,6 +145,13 @@ def _result(f: Finding, index: int, runs: list[Run], subject: str, expectation: 
     if len(runs) > 1:
         result["relatedLocations"] = [{"id": i, **_location(r)} for i, r in enumerate(runs[1:], start=1)]
     return result
+
+
+def _message(f: Finding) -> str:
+    """The finding's message, then its advice (computed from this run's own values)."""
+    lines = [f.message]
+    lines.extend(f"Advice: {a.param} {a.current} -> {a.suggested}: {a.text}" for a in f.advice)
+    return "\n".join(lines)
 
 
 def _fingerprint(f: Finding, subject: str) -> str:

@@ -1,0 +1,307 @@
+"""``DoctorCallback``: the sb3doctor rules evaluated inside training, at every logger dump.
+
+Usage::
+
+    from sb3doctor.callbacks import DoctorCallback
+    model.learn(100_000, callback=DoctorCallback(stop_on="error"))
+
+How it sees the values: SB3's ``Logger.dump()`` hands ``name_to_value`` to every
+``KVWriter`` in ``logger.output_formats``. The callback registers two writers there for the
+duration of ``learn()``: one at the front, which records the dump's numeric values into an
+in-memory :class:`~sb3doctor.model.Run` (step = ``num_timesteps``), evaluates the rules and
+adds ``doctor/warnings`` and ``doctor/errors`` to the same dump (so they reach stdout, csv and
+TensorBoard with it); and one at the back, which prints new findings after SB3's own table.
+No SB3 internals are patched, and ``_on_step`` only checks a flag, so the per-step cost is nil.
+
+This module imports stable_baselines3; import it only in training code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import HumanOutputFormat, KVWriter
+
+from sb3doctor.model import SEVERITIES, Finding, Run, Series, severity_rank
+from sb3doctor.sources.detect import detect_algo
+from sb3doctor.sources.hyperparams import recover_hyperparams
+
+__all__ = ["DoctorCallback"]
+
+# Constructor arguments worth handing to the advice renderer, with SB3's own names.
+_HP_NAMES = (
+    "n_steps",
+    "batch_size",
+    "n_epochs",
+    "gamma",
+    "gae_lambda",
+    "ent_coef",
+    "vf_coef",
+    "max_grad_norm",
+    "target_kl",
+    "normalize_advantage",
+    "use_sde",
+    "buffer_size",
+    "learning_starts",
+    "tau",
+    "gradient_steps",
+    "target_update_interval",
+    "exploration_fraction",
+    "exploration_initial_eps",
+    "exploration_final_eps",
+    "policy_delay",
+    "target_policy_noise",
+    "target_noise_clip",
+    "n_envs",
+)
+
+
+class _FrontWriter(KVWriter):
+    """First writer of every dump: feed the values to the doctor, add its counters to the dump."""
+
+    def __init__(self, doctor: DoctorCallback) -> None:
+        self.doctor = doctor
+
+    def write(
+        self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0
+    ) -> None:
+        self.doctor._on_dump(key_values, key_excluded, step)
+
+    def close(self) -> None:
+        pass
+
+
+class _BackWriter(KVWriter):
+    """Last writer of every dump: print what changed, below SB3's own table."""
+
+    def __init__(self, doctor: DoctorCallback) -> None:
+        self.doctor = doctor
+
+    def write(
+        self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0
+    ) -> None:
+        self.doctor._flush_messages()
+
+    def close(self) -> None:
+        pass
+
+
+class DoctorCallback(BaseCallback):
+    """Evaluate sb3doctor's rules on the values SB3's logger records, at every dump.
+
+    :param stop_on: stop training (``_on_step`` returns False) when a finding holds that is
+        at or above a severity (``"error"``, ``"warning"``, ``"info"``), or whose rule id or
+        category is in a list (``["lr_too_high", "PPO-KL-HIGH"]``; severities may be mixed in).
+        None (default) never stops.
+    :param config: an ``sb3doctor.yaml`` / ``pyproject.toml`` with rule overrides (as ``--config``)
+    :param lang: ``en`` or ``zh`` for the printed messages (default: the config's, else ``en``)
+    :param verbose: 0 silent, 1 print findings as they start and stop holding (default)
+
+    After (or during) training: :attr:`active` holds the findings that hold now (rule id ->
+    Finding), :attr:`events` every raise/clear as ``(step, "raised"|"cleared", Finding)``,
+    :attr:`stop_reason` why training was stopped (None if it was not), :attr:`run` the
+    in-memory run the rules saw, and :attr:`eval_seconds` the time spent in the rules.
+    """
+
+    def __init__(
+        self,
+        stop_on: str | Sequence[str] | None = None,
+        *,
+        config: str | Path | None = None,
+        lang: str | None = None,
+        verbose: int = 1,
+    ) -> None:
+        super().__init__(verbose=verbose)
+        self.stop_on: tuple[str, ...] = (stop_on,) if isinstance(stop_on, str) else tuple(stop_on or ())
+        from sb3doctor.watch import make_evaluator
+
+        self._evaluate = make_evaluator(config=config, lang=lang)
+        self.active: dict[str, Finding] = {}
+        self.events: list[tuple[int, str, Finding]] = []
+        self.stop_reason: str | None = None
+        self.run: Run = Run(path=Path("."), name="training", sources=["logger"])
+        self.eval_seconds = 0.0
+        self.dumps = 0
+        self._pending: list[str] = []
+        self._writers: tuple[_FrontWriter, _BackWriter] | None = None
+        self._last_step = -1
+
+    # -- SB3 hooks
+
+    def _on_training_start(self) -> None:
+        if self.num_timesteps < self._last_step:
+            # learn(reset_num_timesteps=True) again: a new curve, so a new run.
+            self.run = Run(path=Path("."), name="training", sources=["logger"])
+            self.active = {}
+        name = type(self.model).__name__
+        self.run.name = name
+        self._hyperparams = self._model_hyperparams()
+        front, back = _FrontWriter(self), _BackWriter(self)
+        formats = self.logger.output_formats
+        formats.insert(0, front)
+        formats.append(back)
+        self._writers = (front, back)
+
+    def _on_step(self) -> bool:
+        return self.stop_reason is None
+
+    def _on_training_end(self) -> None:
+        if self._writers is not None:
+            formats = self.logger.output_formats
+            for w in self._writers:
+                if w in formats:
+                    formats.remove(w)
+            self._writers = None
+        self._flush_messages()
+
+    # -- the dump
+
+    def _on_dump(
+        self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int
+    ) -> None:
+        self.dumps += 1
+        self._last_step = step
+        wall = time.time()
+        added = False
+        for key, value in key_values.items():
+            if key.startswith("doctor/"):
+                continue
+            x = _as_float(value)
+            if x is None:
+                continue
+            series = self.run.metrics.get(key)
+            if series is None:
+                series = self.run.metrics[key] = Series()
+            series.append(step, x, wall)
+            added = True
+        if not added:
+            return
+        t0 = time.perf_counter()
+        run = self.run
+        run.algo = detect_algo(run.metrics.keys(), [type(self.model).__name__])
+        run.hyperparams = recover_hyperparams(run, {"hyperparams": self._hyperparams})
+        findings = self._evaluate(run)
+        self.eval_seconds += time.perf_counter() - t0
+
+        current = {f.rule: f for f in findings}
+        raised = [
+            f for r, f in current.items() if r not in self.active or self.active[r].severity != f.severity
+        ]
+        cleared = [f for r, f in self.active.items() if r not in current]
+        self.active = current
+        lines: list[str] = []
+        for f in raised:
+            self.events.append((step, "raised", f))
+            lines.append(_describe(f, step))
+        for f in cleared:
+            self.events.append((step, "cleared", f))
+            lines.append(f"sb3doctor: cleared {f.rule} {f.name} at step {step}")
+        if self.stop_reason is None:
+            for f in current.values():
+                if self._stops(f):
+                    self.stop_reason = f"{f.rule} {f.name} ({f.severity}): {f.message}"
+                    lines.append(f"sb3doctor: stopping training at step {step}: {self.stop_reason}")
+                    break
+        self._pending.extend(lines)
+
+        counts = {sev: 0 for sev in SEVERITIES}
+        for f in current.values():
+            counts[f.severity] = counts.get(f.severity, 0) + 1
+        # Recorded into the dump being written: later writers (stdout, csv, TensorBoard) get them.
+        self.logger.record("doctor/warnings", counts["warning"])
+        self.logger.record("doctor/errors", counts["error"])
+        if lines:
+            text = "\n\n".join(lines)
+            # Text goes to TensorBoard only: a string would widen the stdout table and the csv.
+            self.logger.record("doctor/findings", text, exclude=("stdout", "log", "csv", "json"))
+
+    def _stops(self, finding: Finding) -> bool:
+        for item in self.stop_on:
+            if item in SEVERITIES:
+                if severity_rank(finding.severity) >= severity_rank(item):
+                    return True
+            elif item in (finding.rule, finding.category, finding.name):
+                return True
+        return False
+
+    def _flush_messages(self) -> None:
+        if not self._pending:
+            return
+        lines, self._pending = self._pending, []
+        if self.verbose < 1:
+            return
+        human = [f for f in self.logger.output_formats if isinstance(f, HumanOutputFormat)]
+        if human:
+            # Through SB3's logger: lands on stdout and in log.txt next to the tables.
+            for line in lines:
+                self.logger.log(line)
+        if not any(getattr(f, "file", None) is sys.stdout for f in human):
+            for line in lines:
+                print(line, flush=True)
+
+    def _model_hyperparams(self) -> dict[str, Any]:
+        model = self.model
+        hp: dict[str, Any] = {"algo": type(model).__name__}
+        for name in _HP_NAMES:
+            value = getattr(model, name, None)
+            if isinstance(value, (bool, int, float, str)):
+                hp[name] = value
+        lr = getattr(model, "learning_rate", None)
+        if isinstance(lr, (int, float)):
+            hp["learning_rate"] = float(lr)
+        clip = getattr(model, "clip_range", None)
+        if callable(clip):
+            with contextlib.suppress(TypeError, ValueError):
+                hp["clip_range"] = float(clip(1.0))
+        elif isinstance(clip, (int, float)):
+            hp["clip_range"] = float(clip)
+        if "n_steps" in hp and "n_envs" in hp:
+            hp["rollout_size"] = int(hp["n_steps"]) * int(hp["n_envs"])
+        space = getattr(model, "action_space", None)
+        if space is not None:
+            from gymnasium import spaces
+
+            if isinstance(space, spaces.Discrete):
+                hp["action_space"] = "discrete"
+                hp["n_actions"] = int(space.n)
+            elif isinstance(space, spaces.Box):
+                hp["action_space"] = "box"
+        total = getattr(model, "_total_timesteps", None)
+        if isinstance(total, int) and total > 0:
+            hp["total_timesteps"] = total
+        return hp
+
+
+def _as_float(value: Any) -> float | None:
+    """The value as a float if it is a number (ints, floats, numpy scalars), else None."""
+    if isinstance(value, (bool, str)):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    item = getattr(value, "item", None)  # numpy and torch scalars
+    if item is not None and getattr(value, "ndim", 0) == 0 and getattr(value, "size", 1) == 1:
+        try:
+            x = item()
+        except (TypeError, ValueError, RuntimeError):
+            return None
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            return float(x)
+    return None
+
+
+def _describe(f: Finding, step: int) -> str:
+    """One line (plus advice) for a finding that just started holding."""
+    observed = ""
+    if f.observed is not None and not math.isnan(f.observed):
+        observed = f" (observed {f.observed:.3g})"
+    line = f"sb3doctor: [{f.severity}] {f.rule} {f.name} at step {step}: {f.message}{observed}"
+    for a in f.advice:
+        line += f"\n    -> {a.param}: {a.current} -> {a.suggested}" + (f"  {a.text}" if a.text else "")
+    return line

@@ -96,10 +96,16 @@ class Report:
 
 def available_formats() -> list[str]:
     """The formats whose reporter module is installed (the CI formats arrive separately)."""
-    return [fmt for fmt, mod in FORMATS.items() if importlib.util.find_spec(f"sb3doctor.reporters.{mod}") is not None]
+    return [
+        fmt
+        for fmt, mod in FORMATS.items()
+        if importlib.util.find_spec(f"sb3doctor.reporters.{mod}") is not None
+    ]
 
 
-def render(report: Report, fmt: str = "terminal", lang: str = "en", color: bool = False, width: int | None = None) -> str:
+def render(
+    report: Report, fmt: str = "terminal", lang: str = "en", color: bool = False, width: int | None = None
+) -> str:
     """Render ``report`` in ``fmt``, importing only that format's module.
 
     :raises ValueError: ``fmt`` is not a known format

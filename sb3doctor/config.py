@@ -1,0 +1,268 @@
+"""User configuration: ``sb3doctor.yaml`` or ``[tool.sb3doctor]`` in ``pyproject.toml``.
+
+Found from the current directory upward (the first folder holding either wins), or given
+with ``--config``. Keys::
+
+    fail_on: warning            # info | warning | error | never
+    lang: zh                    # en | zh
+    disable: [PPO-KL-LOW, entropy_too_high]   # rule ids or categories
+    rules:
+      PPO-KL-HIGH: {severity: error, condition.value: 0.1}   # or condition: {value: 0.1}
+      VF-EV-NEGATIVE: {enabled: false}
+    extra_rules: [ci/rules]     # files or folders, relative to the config file
+    expect: ["rollout/ep_rew_mean >= 475"]    # see sb3doctor.expect
+    aggregate: median
+
+Unknown keys, ids and categories are a :class:`~sb3doctor.errors.ConfigError` naming the file.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sb3doctor.errors import ConfigError
+from sb3doctor.model import SEVERITIES
+
+CONFIG_FILES = ("sb3doctor.yaml", ".sb3doctor.yaml")
+KEYS = ("fail_on", "lang", "disable", "rules", "extra_rules", "expect", "aggregate", "group_by")
+FAIL_ON = (*SEVERITIES, "never")
+LANGS = ("en", "zh")
+#: Parts of a rule a user may override (besides ``severity`` and ``enabled``).
+OVERRIDABLE = ("condition", "escalate", "requires", "applies_to", "metric")
+
+
+@dataclass
+class Config:
+    """A parsed configuration; every field is optional (``None``/empty = not set)."""
+
+    path: Path | None = None
+    fail_on: str | None = None
+    lang: str | None = None
+    disable: list[str] = field(default_factory=list)
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extra_rules: list[Path] = field(default_factory=list)
+    expect: list[str] = field(default_factory=list)
+    aggregate: str | None = None
+    group_by: str | None = None
+
+    def _err(self, message: str) -> ConfigError:
+        return ConfigError(message, self.path if self.path is not None else "configuration")
+
+    def select(self, rules: list[Any]) -> list[Any]:
+        """The rules left after ``disable`` and ``rules: {ID: {enabled: false}}``, with overrides applied.
+
+        :raises ConfigError: an unknown id or category, or an override that breaks the schema
+        """
+        from sb3doctor.ruleset import CATEGORIES, parse_rule
+
+        by_id = {r.id: r for r in rules}
+        categories = set(CATEGORIES)
+        for item in self.disable:
+            if item not in by_id and item not in categories:
+                raise self._err(f"disable: unknown rule id or category {item!r} (see `sb3doctor rules`)")
+        for rid in self.rules:
+            if rid not in by_id:
+                raise self._err(f"rules: unknown rule id {rid!r} (see `sb3doctor rules`)")
+        out = []
+        for rule in rules:
+            if rule.id in self.disable or rule.category in self.disable:
+                continue
+            override = self.rules.get(rule.id)
+            if override is None:
+                out.append(rule)
+                continue
+            if override.get("enabled", True) is False:
+                continue
+            changes = {k: v for k, v in override.items() if k not in ("enabled", "severity")}
+            if changes:
+                raw = copy.deepcopy(rule.raw)
+                for dotted, value in _flatten(changes):
+                    _set_path(raw, dotted, value, self, rule.id)
+                try:
+                    new = parse_rule(raw, rule.path)
+                except ConfigError as exc:
+                    raise self._err(f"rules.{rule.id}: {exc.message}") from None
+                rule = new
+            if "severity" in override:
+                rule = replace(rule, severity=override["severity"], severity_overridden=True)
+            out.append(rule)
+        return out
+
+
+def _flatten(changes: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested overrides as dotted paths: ``{condition: {value: 1}}`` -> ``[("condition.value", 1)]``."""
+    out: list[tuple[str, Any]] = []
+    for key, value in changes.items():
+        path = f"{prefix}{key}"
+        # A window, requires entry or applies_to list is replaced whole, never merged.
+        if (
+            isinstance(value, Mapping)
+            and key not in ("window", "requires")
+            and path.split(".")[-1] != "requires"
+        ):
+            out.extend(_flatten(value, path + "."))
+        else:
+            out.append((path, value))
+    return out
+
+
+def _set_path(raw: dict[str, Any], dotted: str, value: Any, config: Config, rid: str) -> None:
+    parts = dotted.split(".")
+    if parts[0] not in OVERRIDABLE:
+        raise config._err(
+            f"rules.{rid}: cannot override {parts[0]!r} "
+            f"(use severity, enabled, or keys under {', '.join(OVERRIDABLE)})"
+        )
+    node: Any = raw
+    for part in parts[:-1]:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise config._err(f"rules.{rid}: {dotted!r} does not exist in the rule")
+    last = parts[-1]
+    if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        node[int(last)] = value
+    elif isinstance(node, dict):
+        node[last] = value  # a key the kind does not know is caught when the rule is re-validated
+    else:
+        raise config._err(f"rules.{rid}: {dotted!r} does not exist in the rule")
+
+
+def parse_config(data: Any, path: Path | None) -> Config:
+    """Validate a configuration mapping (from YAML or ``[tool.sb3doctor]``)."""
+    cfg = Config(path=path)
+    if data is None:
+        return cfg
+    if not isinstance(data, Mapping):
+        raise cfg._err("the configuration must be a mapping")
+    for key in data:
+        if key not in KEYS:
+            raise cfg._err(f"unknown key {key!r} (known: {', '.join(KEYS)})")
+    if "fail_on" in data:
+        if data["fail_on"] not in FAIL_ON:
+            raise cfg._err(f"fail_on must be one of {', '.join(FAIL_ON)}")
+        cfg.fail_on = data["fail_on"]
+    if "lang" in data:
+        if data["lang"] not in LANGS:
+            raise cfg._err(f"lang must be one of {', '.join(LANGS)}")
+        cfg.lang = data["lang"]
+    cfg.disable = _str_list(data.get("disable"), "disable", cfg)
+    cfg.expect = _str_list(data.get("expect"), "expect", cfg)
+    base = path.parent if path is not None else Path.cwd()
+    cfg.extra_rules = [base / p for p in _str_list(data.get("extra_rules"), "extra_rules", cfg)]
+    for key in ("aggregate", "group_by"):
+        if key in data:
+            if not isinstance(data[key], str):
+                raise cfg._err(f"{key} must be a string")
+            setattr(cfg, key, data[key])
+    rules = data.get("rules") or {}
+    if not isinstance(rules, Mapping):
+        raise cfg._err("rules must map rule ids to overrides")
+    for rid, override in rules.items():
+        if not isinstance(override, Mapping):
+            raise cfg._err(f"rules.{rid}: expected a mapping such as {{severity: warning}}")
+        if "severity" in override and override["severity"] not in SEVERITIES:
+            raise cfg._err(f"rules.{rid}.severity must be one of {', '.join(SEVERITIES)}")
+        if "enabled" in override and not isinstance(override["enabled"], bool):
+            raise cfg._err(f"rules.{rid}.enabled must be true or false")
+        for key in override:
+            if key not in ("severity", "enabled") and key.split(".")[0] not in OVERRIDABLE:
+                raise cfg._err(
+                    f"rules.{rid}: unknown key {key!r} "
+                    f"(use severity, enabled, or keys under {', '.join(OVERRIDABLE)})"
+                )
+        cfg.rules[str(rid)] = dict(override)
+    return cfg
+
+
+def _str_list(value: Any, key: str, cfg: Config) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise cfg._err(f"{key} must be a list of strings")
+    return list(value)
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise ConfigError(
+                "reading [tool.sb3doctor] needs Python 3.11+ or `pip install tomli`", path
+            ) from None
+    try:
+        with open(path, "rb") as fh:
+            data: dict[str, Any] = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read ({exc.strerror})", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path) from None
+    return data
+
+
+def load_config_file(path: str | Path) -> Config:
+    """Read one configuration file: YAML, or a ``pyproject.toml`` with ``[tool.sb3doctor]``.
+
+    :raises ConfigError: unreadable, invalid, or unknown keys
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("configuration file not found", p)
+    if p.suffix == ".toml":
+        section = _load_toml(p).get("tool", {}).get("sb3doctor")
+        if section is None:
+            raise ConfigError("no [tool.sb3doctor] table in this file", p)
+        return parse_config(section, p)
+    import yaml
+
+    try:
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read ({exc})", p) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}".replace("\n", " "), p) from None
+    return parse_config(data, p)
+
+
+def find_config(start: str | Path | None = None) -> Path | None:
+    """The nearest ``sb3doctor.yaml``, or ``pyproject.toml`` with ``[tool.sb3doctor]``, from ``start`` up."""
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        for name in CONFIG_FILES:
+            if (folder / name).is_file():
+                return folder / name
+        pyproject = folder / "pyproject.toml"
+        # A text check first: most pyproject files have no such table, and tomllib costs an import.
+        if pyproject.is_file():
+            try:
+                has_table = "[tool.sb3doctor" in pyproject.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                has_table = False
+            if has_table:
+                return pyproject
+    return None
+
+
+def load_config(explicit: str | Path | None = None, start: str | Path | None = None) -> Config:
+    """The configuration given with ``--config``, else the nearest one, else an empty one."""
+    if explicit is not None:
+        return load_config_file(explicit)
+    found = find_config(start)
+    return load_config_file(found) if found is not None else Config()
+
+
+def merge_disable(config: Config, extra: Iterable[str]) -> Config:
+    """``config`` with more ids/categories disabled (``--disable`` on the command line)."""
+    return replace(config, disable=[*config.disable, *extra])

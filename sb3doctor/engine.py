@@ -1,0 +1,241 @@
+"""Apply rules to a run: filter by algorithm and hyperparameters, evaluate, escalate, render.
+
+``evaluate(run, rules)`` is pure: the run's metric table and hyperparameters in, findings
+out. Messages and advice are rendered here with the run's own numbers, so
+``{param: learning_rate, scale: 0.5}`` becomes ``learning_rate 3e-4 -> 1.5e-4``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sb3doctor.conditions import Context, Evidence
+from sb3doctor.conditions import evaluate as evaluate_condition
+from sb3doctor.i18n import describe_window, t
+from sb3doctor.model import Advice, Finding, Run
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sb3doctor.config import Config
+    from sb3doctor.ruleset import Rule
+
+
+def fmt_num(x: Any) -> str:
+    """A number as a person writes it: ``3e-4``, ``1.5e-4``, ``0.2``, ``10``, ``0.0``, ``0.01``.
+
+    Four significant digits at most (logged values are float32, so ``0.0003000000142``
+    must read ``3e-4``); non-numbers are returned with ``str``.
+    """
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    if not math.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0.0"
+    a = abs(x)
+    if a < 1e-3 or a >= 1e6:
+        mantissa, exp = f"{x:.3e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exp)}"
+    s = f"{x:.4g}"
+    if "e" in s:  # .4g switches to exponent notation for 1e4..1e6
+        s = str(round(x))
+    return s
+
+
+def _json_value(x: Any) -> Any:
+    # Logged values are float32: keep 6 significant digits so JSON says 0.0003, not 0.0003000000142.
+    if isinstance(x, float) and math.isfinite(x) and x != 0:
+        return float(f"{x:.6g}")
+    return x
+
+
+class _Val:
+    """Formats like its value, but ``None`` prints as ``?`` and an empty spec uses :func:`fmt_num`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        if self.value is None:
+            return "?"
+        if not spec:
+            return fmt_num(self.value)
+        try:
+            return format(self.value, spec)
+        except (ValueError, TypeError):
+            return fmt_num(self.value)
+
+    def __str__(self) -> str:
+        return format(self, "")
+
+
+class _HP(dict):
+    """``{hp[name]}`` in a message: unknown hyperparameters print as ``?``."""
+
+    def __missing__(self, key: str) -> _Val:
+        return _Val(None)
+
+
+def message_fields(ev: Evidence, run: Run, lang: str) -> dict[str, Any]:
+    """The ``str.format`` fields a rule message may use (see SCHEMA.md, "Message fields")."""
+    return {
+        "observed": _Val(ev.observed),
+        "threshold": _Val(ev.threshold),
+        "n": ev.n,
+        "window": describe_window(ev.window, lang),
+        "metric": ev.metric or "",
+        "step_from": _Val(ev.steps[0] if ev.steps else None),
+        "step_to": _Val(ev.steps[1] if ev.steps else None),
+        "hp": _HP({k: _Val(v) for k, v in run.hyperparams.items()}),
+    }
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def render_advice(
+    spec: Mapping[str, Any], hyperparams: Mapping[str, Any], fields: dict[str, Any], lang: str
+) -> Advice:
+    """One advice item with the run's value: ``{param: lr, scale: 0.5}`` -> ``lr 3e-4 -> 1.5e-4``.
+
+    ``default`` is the library default assumed when the logs do not tell the current value;
+    without it an unknown value gives relative advice (``learning_rate x0.5 (current value
+    not in the logs)``).
+    """
+    param = spec["param"]
+    known = param in hyperparams
+    current = hyperparams.get(param, spec.get("default"))
+    suggested: Any = None
+    head: str
+    if "set" in spec:
+        suggested = spec["set"]
+        head = (
+            f"{param} {fmt_num(current)} -> {fmt_num(suggested)}"
+            if current is not None
+            else f"{param} -> {fmt_num(suggested)}"
+        )
+    elif ("scale" in spec or "add" in spec) and _is_number(current):
+        if "scale" in spec:
+            suggested = current * spec["scale"]
+            if current == 0 and "if_zero_set" in spec:
+                suggested = spec["if_zero_set"]
+        else:
+            suggested = current + spec["add"]
+        if "min" in spec:
+            suggested = max(suggested, spec["min"])
+        if "max" in spec:
+            suggested = min(suggested, spec["max"])
+        if isinstance(current, int) and not isinstance(current, bool):
+            suggested = max(1, round(suggested)) if current > 0 else round(suggested)
+        head = f"{param} {fmt_num(current)} -> {fmt_num(suggested)}"
+    elif "scale" in spec:
+        head = f"{param} x{fmt_num(spec['scale'])} ({t('not_in_logs', lang)})"
+    elif "add" in spec:
+        add = spec["add"]
+        head = f"{param} {'+' if add >= 0 else ''}{fmt_num(add)} ({t('not_in_logs', lang)})"
+    else:
+        head = param
+    if not known and current is not None and ("scale" in spec or "add" in spec):
+        head += f" ({t('assumed_default', lang)})"
+    text = head
+    custom = spec.get("text")
+    if custom:
+        template = custom.get(lang) or custom["en"]
+        extra = {"current": _Val(current), "suggested": _Val(suggested), "param": param}
+        body = template.format(**fields, **extra)
+        # A text that spells out the numbers itself stands alone; otherwise it follows them.
+        text = body if ("{current" in template or "{suggested" in template) else f"{head}: {body}"
+    return Advice(param=param, current=_json_value(current), suggested=_json_value(suggested), text=text)
+
+
+_REQUIRE_OPS: dict[str, Any] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "in": lambda have, ref: have in ref,
+}
+
+
+def requirements_met(requires: Mapping[str, Any], hyperparams: Mapping[str, Any]) -> bool:
+    """Whether the run's hyperparameters satisfy a rule's ``requires`` (unknown -> not met)."""
+    for key, want in requires.items():
+        if key not in hyperparams:
+            return False
+        have = hyperparams[key]
+        if isinstance(want, Mapping):
+            op, ref = next(iter(want.items()))
+            try:
+                ok = bool(_REQUIRE_OPS[op](have, ref))
+            except TypeError:
+                ok = False
+            if not ok:
+                return False
+        elif have != want:
+            return False
+    return True
+
+
+def evaluate_rule(
+    rule: Rule, run: Run, step_range: tuple[int, int] | None = None, lang: str = "en"
+) -> Finding | None:
+    """The finding of one rule on one run, or None when it does not apply or hold."""
+    if not rule.applies(run.algo) or not requirements_met(rule.requires, run.hyperparams):
+        return None
+    ctx = Context(
+        run.metrics, step_range if step_range is not None else run.step_range(), run.hyperparams, rule.metric
+    )
+    ev = evaluate_condition(rule.condition, ctx)
+    if not ev.held:
+        return None
+    severity = rule.severity
+    if rule.escalate is not None and not rule.severity_overridden:
+        stricter = evaluate_condition(rule.escalate["condition"], ctx)
+        if stricter.held:
+            severity, ev = rule.escalate["severity"], stricter
+    fields = message_fields(ev, run, lang)
+    return Finding(
+        rule=rule.id,
+        name=rule.name,
+        category=rule.category,
+        severity=severity,
+        metric=ev.metric or rule.metric,
+        message=rule.text("message", lang).format(**fields),
+        observed=ev.observed,
+        threshold=ev.threshold,
+        window=fields["window"],
+        steps=ev.steps,
+        advice=[render_advice(a, run.hyperparams, fields, lang) for a in rule.advice],
+        sources=list(rule.sources),
+    )
+
+
+def evaluate(
+    run: Run, rules: list[Rule], config: Config | None = None, lang: str | None = None
+) -> list[Finding]:
+    """Every finding of ``rules`` on ``run``.
+
+    :param config: when given, its disabled rules and overrides are applied first
+    :param lang: ``en`` or ``zh`` for messages and advice (default: the config's, else ``en``)
+    """
+    if config is not None:
+        rules = config.select(rules)
+        lang = lang or config.lang
+    lang = lang or "en"
+    step_range = run.step_range()
+    findings = []
+    for rule in rules:
+        finding = evaluate_rule(rule, run, step_range, lang)
+        if finding is not None:
+            findings.append(finding)
+    return findings

@@ -1,0 +1,208 @@
+"""The human view: per run a header, the findings worst first, then a metric summary.
+
+Rendered with rich (``Console`` + ``Text`` only: ``rich.table`` alone costs more start-up
+than the whole analysis). Colour only when asked (the CLI asks on a TTY). Rule texts are
+appended as plain text, never parsed as rich markup, so ``vf=[256, 256]`` prints as is.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sb3doctor.engine import fmt_num
+from sb3doctor.i18n import t
+from sb3doctor.model import Finding, Run, Series, severity_rank
+from sb3doctor.reporters import Report, RunReport
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.text import Text
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 24
+SEVERITY_STYLE = {
+    "error": "bold white on red",
+    "warning": "bold black on yellow",
+    "info": "bold white on blue",
+}
+HEALTH_STYLE = {"error": "red", "warning": "yellow", "info": "cyan", None: "green"}
+
+#: Metrics summarised for every run that logs them, in this order.
+KEY_METRICS: tuple[str, ...] = (
+    "rollout/ep_rew_mean",
+    "rollout/ep_len_mean",
+    "rollout/success_rate",
+    "train/approx_kl",
+    "train/clip_fraction",
+    "train/entropy_loss",
+    "train/std",
+    "train/explained_variance",
+    "train/value_loss",
+    "train/policy_gradient_loss",
+    "train/policy_loss",
+    "train/loss",
+    "train/actor_loss",
+    "train/critic_loss",
+    "train/ent_coef",
+    "rollout/exploration_rate",
+    "train/learning_rate",
+    "time/fps",
+)
+
+
+def sparkline(values: Sequence[float], width: int = SPARK_WIDTH) -> str:
+    """Unicode blocks ``▁..█``, one per bucket of points (bucket mean), scaled min..max.
+
+    Non-finite buckets print as a space; a constant series prints as a flat line.
+    """
+    if not values:
+        return ""
+    n = len(values)
+    buckets = min(width, n)
+    means: list[float] = []
+    for b in range(buckets):
+        chunk = [v for v in values[b * n // buckets : (b + 1) * n // buckets] if math.isfinite(v)]
+        means.append(math.fsum(chunk) / len(chunk) if chunk else math.nan)
+    finite = [m for m in means if math.isfinite(m)]
+    if not finite:
+        return " " * buckets
+    lo, hi = min(finite), max(finite)
+    span = hi - lo
+    out = []
+    for m in means:
+        if not math.isfinite(m):
+            out.append(" ")
+        elif span <= 0:
+            out.append(BLOCKS[3])
+        else:
+            out.append(BLOCKS[min(7, int((m - lo) / span * 8))])
+    return "".join(out)
+
+
+def _steps_text(steps: tuple[int, int] | None) -> str:
+    if steps is None:
+        return "-"
+    return f"{steps[0]:,}" if steps[0] == steps[1] else f"{steps[0]:,}-{steps[1]:,}"
+
+
+def _header(run: Run, lang: str) -> Text:
+    from rich.text import Text
+
+    rng = run.step_range()
+    head = Text()
+    head.append(run.name, style="bold")
+    if str(run.path) != run.name:
+        head.append(f"  {run.path}", style="dim")
+    head.append("\n  ")
+    head.append(f"{t('algo', lang)}: ", style="dim")
+    head.append(run.algo or t("algo_unknown", lang), style="bold cyan")
+    head.append(f"  {t('steps', lang)}: ", style="dim")
+    head.append(_steps_text(rng))
+    head.append(f"  {t('sources', lang)}: ", style="dim")
+    head.append(", ".join(p.name for p in run.source_files) or "-")
+    return head
+
+
+def _finding(f: Finding, lang: str) -> Text:
+    from rich.text import Text
+
+    text = Text("  ")
+    text.append(f" {t(f.severity, lang).upper()} ", style=SEVERITY_STYLE[f.severity])
+    text.append(f" {f.rule}", style="bold")
+    text.append(f" {f.name}", style="dim")
+    if f.metric:
+        text.append(f"  {f.metric}", style="cyan")
+    text.append(f"\n    {f.message}")
+    parts = []
+    if f.observed is not None:
+        parts.append(f"{t('observed', lang)} {fmt_num(f.observed)}")
+    if f.threshold is not None:
+        parts.append(f"{t('threshold', lang)} {fmt_num(f.threshold)}")
+    if f.window:
+        parts.append(f.window)
+    if f.steps is not None:
+        parts.append(f"{t('at_steps', lang)} {_steps_text(f.steps)}")
+    if parts:
+        text.append(f"\n    {t('evidence', lang)}: ", style="dim")
+        text.append(" · ".join(parts), style="dim")
+    for i, a in enumerate(f.advice):
+        label = f"{t('advice', lang)}: " if i == 0 else " " * (len(t("advice", lang)) + 2)
+        text.append(f"\n    {label}", style="dim")
+        text.append(a.text, style="green")
+    return text
+
+
+def _metric_rows(rr: RunReport, lang: str) -> list[Text]:
+    from rich.text import Text
+
+    worst: dict[str, str] = {}
+    for f in rr.findings:
+        if f.metric and (f.metric not in worst or severity_rank(f.severity) > severity_rank(worst[f.metric])):
+            worst[f.metric] = f.severity
+    names = [m for m in KEY_METRICS if m in rr.run.metrics]
+    names += sorted(m for m in worst if m in rr.run.metrics and m not in names)
+    if not names:
+        return []
+    width = max(len(n) for n in names)
+    rows = [Text(f"  {t('metrics', lang)}", style="bold")]
+    for name in names:
+        series: Series = rr.run.metrics[name]
+        finite = [v for v in series.values if math.isfinite(v)]
+        row = Text("    ")
+        row.append(name.ljust(width), style=HEALTH_STYLE[worst.get(name)])
+        row.append(f" {len(series):>6} ")
+        row.append(sparkline(series.values), style=HEALTH_STYLE[worst.get(name)])
+        if finite:
+            row.append(
+                f"  {t('first', lang)} {fmt_num(finite[0])}  {t('last', lang)} {fmt_num(finite[-1])}"
+                f"  {t('min', lang)} {fmt_num(min(finite))}  {t('max', lang)} {fmt_num(max(finite))}",
+                style="dim",
+            )
+        if len(finite) < len(series):
+            row.append(f"  {len(series) - len(finite)} non-finite", style="bold red")
+        rows.append(row)
+    return rows
+
+
+def render(report: Report, *, lang: str = "en", color: bool = False, width: int | None = None) -> str:
+    """The report as terminal text (ANSI colour codes only when ``color``)."""
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        width=width or 100,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    for i, rr in enumerate(report.runs):
+        if i:
+            console.print()
+        console.print(_header(rr.run, lang))
+        if rr.findings:
+            for f in rr.findings:
+                console.print(_finding(f, lang))
+        else:
+            console.print(f"  {t('no_problems', lang)}", style="bold green")
+        for row in _metric_rows(rr, lang):
+            console.print(row, overflow="ellipsis", no_wrap=True)
+    if report.findings:
+        console.print()
+        console.print(t("all_runs", lang), style="bold")
+        for f in report.findings:
+            console.print(_finding(f, lang))
+    counts = report.summary()
+    console.print()
+    line = (
+        f"{t('summary', lang)}: {counts['runs']} {t('runs', lang)} · {counts['error']} {t('error', lang)}"
+        f" · {counts['warning']} {t('warning', lang)} · {counts['info']} {t('info', lang)}"
+    )
+    worst = report.worst()
+    console.print(line, style=HEALTH_STYLE[worst] if worst != "info" else "cyan")
+    return buf.getvalue()

@@ -1,0 +1,450 @@
+"""Load and validate the YAML rules (format: ``rules/SCHEMA.md``).
+
+Files are parsed with PyYAML's safe loader (the C implementation, ``CSafeLoader``, when
+available: same safety, ~10x faster) and checked strictly: unknown keys, unknown condition
+kinds, bad operators, windows or message fields are a :class:`~sb3doctor.errors.ConfigError`
+naming the file. Nothing in a rule file is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sb3doctor.conditions import COMBINATORS, KINDS, OPS, STATS, kind_of, sub_conditions
+from sb3doctor.errors import ConfigError
+from sb3doctor.model import SEVERITIES
+
+try:  # the C loader is the same safe loader, only faster
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+CATEGORIES: tuple[str, ...] = (
+    "lr_too_high",
+    "clip_too_aggressive",
+    "updates_too_small",
+    "entropy_collapse",
+    "entropy_too_high",
+    "value_fn_poor",
+    "reward_scale_too_large",
+    "reward_plateau",
+    "performance_collapse",
+    "sparse_reward_no_learning",
+    "diverged",
+    "insufficient_exploration",
+    "episode_stats_frozen",
+    "missing_monitor",
+    "slow_training",
+    "config_inconsistent",
+    "expectation_failed",
+)
+
+#: Algorithm names a rule may list in ``applies_to`` (plus ``all``).
+ALGORITHMS: tuple[str, ...] = (
+    "PPO", "RecurrentPPO", "MaskablePPO", "A2C", "TRPO", "ARS",
+    "DQN", "QRDQN", "SAC", "TQC", "CrossQ", "TD3", "DDPG",
+)  # fmt: skip
+
+REQUIRED = ("id", "name", "category", "severity", "applies_to", "condition", "message", "why",
+            "false_alarms", "advice", "sources", "examples")  # fmt: skip
+OPTIONAL = ("requires", "metric", "escalate")
+TEXT_FIELDS = ("message", "why", "false_alarms")
+MESSAGE_FIELDS = ("observed", "threshold", "n", "window", "metric", "step_from", "step_to", "hp")
+ADVICE_KEYS = ("param", "scale", "set", "add", "min", "max", "default", "if_zero_set", "text")
+EXAMPLE_KEYS = ("expect", "series", "steps", "hyperparams", "algo", "severity", "note", "facts")
+
+_ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
+_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_WINDOW_KEYS = {"last": int, "first": int, "last_frac": float, "from_frac": float}
+
+# Keys of each condition kind: (required, optional); `kind` and `metric` are always allowed.
+_COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "threshold": (("stat", "op", "value"), ("window", "min_points")),
+    "sustained": (("op", "value"), ("window", "fraction", "consecutive", "min_points")),
+    "trend": (("op", "value"), ("window", "scale", "min_points")),
+    "spike": (("factor",), ("lookback", "abs", "window", "min_points")),
+    "drop_from_peak": (("op", "value"), ("window", "min_rise", "baseline", "min_points")),
+    "plateau": (("value",), ("window", "below_best", "min_points", "eps", "op")),
+    "frozen": ((), ("tolerance", "min_points", "min_step_advance", "min_step_advance_x", "window")),
+    "missing": ((), ("present", "min_points")),
+    "non_finite": ((), ("metrics", "window")),
+    "ratio_to_bound": (("stat", "bound", "op", "value"), ("negate", "window", "min_points")),
+    "counter_ratio": (("of", "stat", "op", "value"), ("window", "min_points")),
+}
+_NUMBER_KEYS = ("value", "min_points", "fraction", "consecutive", "factor", "lookback", "min_rise",
+                "eps", "tolerance", "min_step_advance", "min_step_advance_x")  # fmt: skip
+_CHOICES: dict[str, tuple[Any, ...]] = {
+    "op": tuple(OPS),
+    "stat": STATS,
+    "scale": ("abs_mean", "range"),
+    "baseline": ("min", "first"),
+    "bound": ("ln_n_actions", "first"),
+    "abs": (True, False),
+    "negate": (True, False),
+    "below_best": (True, False),
+}
+_REQUIRE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in")
+
+
+@dataclass
+class Rule:
+    """One validated rule. ``raw`` keeps the parsed mapping (for overrides and ``explain``)."""
+
+    id: str
+    name: str
+    category: str
+    severity: str
+    applies_to: tuple[str, ...]
+    condition: dict[str, Any]
+    message: dict[str, str]
+    why: dict[str, str]
+    false_alarms: dict[str, str]
+    advice: list[dict[str, Any]]
+    sources: list[str]
+    examples: list[dict[str, Any]]
+    metric: str | None = None
+    requires: dict[str, Any] = field(default_factory=dict)
+    escalate: dict[str, Any] | None = None
+    path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    #: True when the user's configuration fixed the severity (escalation is then off).
+    severity_overridden: bool = False
+
+    def text(self, name: str, lang: str = "en") -> str:
+        """A translated text field (``message``, ``why``, ``false_alarms``), English fallback."""
+        texts: dict[str, str] = getattr(self, name)
+        return texts.get(lang) or texts["en"]
+
+    def applies(self, algo: str | None) -> bool:
+        """Whether the rule is meant for runs of ``algo``."""
+        return "all" in self.applies_to or (algo is not None and algo in self.applies_to)
+
+    def summary(self, lang: str = "en") -> str:
+        """One line: the first sentence of ``why``."""
+        why = self.text("why", lang).strip().replace("\n", " ")
+        m = re.search(r"(?<=[.!?])\s|(?<=[。！？])", why)
+        return why[: m.start()].strip() if m else why
+
+
+def _err(path: Path | None, msg: str) -> ConfigError:
+    return ConfigError(msg, path)
+
+
+def _localized(value: Any, key: str, path: Path | None) -> dict[str, str]:
+    if isinstance(value, str):
+        return {"en": value}
+    if isinstance(value, Mapping) and isinstance(value.get("en"), str):
+        bad = [k for k in value if k not in ("en", "zh")]
+        if bad:
+            raise _err(path, f"{key}: unknown language {bad[0]!r} (use en, zh)")
+        if not all(isinstance(v, str) for v in value.values()):
+            raise _err(path, f"{key}: every translation must be a string")
+        return dict(value)
+    raise _err(path, f"{key}: expected a string or {{en: ..., zh: ...}}")
+
+
+def check_format(template: str, where: str, path: Path | None, extra: Iterable[str] = ()) -> None:
+    """Reject a message template whose fields the engine cannot fill."""
+    allowed = set(MESSAGE_FIELDS) | set(extra)
+    try:
+        for _, fname, _, _ in string.Formatter().parse(template):
+            if fname is None:
+                continue
+            root = re.split(r"[.\[]", fname, maxsplit=1)[0]
+            if root not in allowed:
+                raise _err(
+                    path, f"{where}: unknown field {{{fname}}} (allowed: {', '.join(sorted(allowed))})"
+                )
+    except ValueError as exc:
+        raise _err(path, f"{where}: bad format string ({exc})") from None
+
+
+def validate_window(window: Any, where: str, path: Path | None) -> None:
+    """``all``, or a one-key mapping of ``last``/``first`` (int) or ``last_frac``/``from_frac`` (0-1)."""
+    if window is None or window == "all":
+        return
+    if not isinstance(window, Mapping) or len(window) != 1:
+        raise _err(path, f"{where}: window must be 'all' or one of {{last: N}}, {{first: N}}, "
+                   "{last_frac: F}, {from_frac: F}")  # fmt: skip
+    key, arg = next(iter(window.items()))
+    if key not in _WINDOW_KEYS:
+        raise _err(path, f"{where}: unknown window {key!r} (use {', '.join(_WINDOW_KEYS)})")
+    if _WINDOW_KEYS[key] is int:
+        if not isinstance(arg, int) or isinstance(arg, bool) or arg < 1:
+            raise _err(path, f"{where}: window {key} needs a positive integer")
+    elif not isinstance(arg, (int, float)) or isinstance(arg, bool) or not 0 <= arg <= 1:
+        raise _err(path, f"{where}: window {key} needs a fraction between 0 and 1")
+
+
+def validate_condition(cond: Any, where: str, path: Path | None, *, has_metric: bool) -> None:
+    """Check one condition (recursively for combinators) against the closed set of kinds."""
+    if not isinstance(cond, Mapping):
+        raise _err(path, f"{where}: a condition must be a mapping")
+    kind = kind_of(cond)
+    if kind not in KINDS:
+        raise _err(path, f"{where}: unknown condition kind {kind or '(none)'!r} (use {', '.join(KINDS)})")
+    if kind in COMBINATORS:
+        allowed = {"kind", kind, "conditions", "condition"}
+        extra = [k for k in cond if k not in allowed]
+        if extra:
+            raise _err(path, f"{where}: unknown key {extra[0]!r} in {kind}")
+        subs = sub_conditions(cond)
+        if not subs or (kind == "not" and len(subs) != 1):
+            raise _err(
+                path, f"{where}: {kind} needs {'one condition' if kind == 'not' else 'a list of conditions'}"
+            )
+        for i, sub in enumerate(subs):
+            validate_condition(sub, f"{where}.{kind}[{i}]", path, has_metric=has_metric)
+        return
+    required, optional = _COND_KEYS[kind]
+    for key in cond:
+        if key not in ("kind", "metric", *required, *optional):
+            raise _err(path, f"{where}: unknown key {key!r} for kind {kind}")
+    for key in required:
+        if key not in cond:
+            raise _err(path, f"{where}: kind {kind} needs {key!r}")
+    if kind == "non_finite":
+        if not (has_metric or "metric" in cond or "metrics" in cond):
+            raise _err(path, f"{where}: non_finite needs 'metrics' or a metric")
+    elif not (has_metric or "metric" in cond):
+        raise _err(path, f"{where}: no metric (give the rule a 'metric' or the condition one)")
+    for key in _NUMBER_KEYS:
+        if key in cond:
+            v = cond[key]
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+                raise _err(path, f"{where}: {key} must be a finite number")
+    for key, choices in _CHOICES.items():
+        if key in cond and cond[key] not in choices:
+            raise _err(path, f"{where}: {key} must be one of {', '.join(map(str, choices))}")
+    validate_window(cond.get("window"), where, path)
+    for key in ("metric", "of"):
+        if key in cond and not isinstance(cond[key], str):
+            raise _err(path, f"{where}: {key} must be a metric name")
+    for key in ("present", "metrics"):
+        if key in cond:
+            v = cond[key]
+            if not (isinstance(v, str) or (isinstance(v, list) and v and all(isinstance(x, str) for x in v))):
+                raise _err(path, f"{where}: {key} must be a metric name or a list of them")
+
+
+def _validate_requires(requires: Any, path: Path | None) -> dict[str, Any]:
+    if requires is None:
+        return {}
+    if not isinstance(requires, Mapping):
+        raise _err(path, "requires: expected a mapping of hyperparameter -> value or {op: value}")
+    for key, want in requires.items():
+        if isinstance(want, Mapping) and (len(want) != 1 or next(iter(want)) not in _REQUIRE_OPS):
+            raise _err(path, f"requires.{key}: use one of {', '.join(_REQUIRE_OPS)} as the only key")
+    return dict(requires)
+
+
+def _validate_advice(advice: Any, path: Path | None) -> list[dict[str, Any]]:
+    if not isinstance(advice, list) or not advice:
+        raise _err(path, "advice: expected a non-empty list")
+    out = []
+    for i, item in enumerate(advice):
+        where = f"advice[{i}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("param"), str):
+            raise _err(path, f"{where}: each item needs a 'param'")
+        for key in item:
+            if key not in ADVICE_KEYS:
+                raise _err(path, f"{where}: unknown key {key!r} (use {', '.join(ADVICE_KEYS)})")
+        actions = [k for k in ("scale", "set", "add") if k in item]
+        if len(actions) > 1:
+            raise _err(path, f"{where}: use only one of scale, set, add")
+        if not actions and "text" not in item:
+            raise _err(path, f"{where}: needs scale, set, add or text")
+        for key in ("scale", "add", "min", "max"):
+            if key in item and (not isinstance(item[key], (int, float)) or isinstance(item[key], bool)):
+                raise _err(path, f"{where}: {key} must be a number")
+        entry = dict(item)
+        if "text" in item:
+            entry["text"] = _localized(item["text"], f"{where}.text", path)
+            for text in entry["text"].values():
+                check_format(text, f"{where}.text", path, extra=("current", "suggested", "param"))
+        out.append(entry)
+    return out
+
+
+def _validate_examples(examples: Any, path: Path | None) -> list[dict[str, Any]]:
+    if not isinstance(examples, list) or not examples:
+        raise _err(path, "examples: expected a non-empty list")
+    for i, ex in enumerate(examples):
+        where = f"examples[{i}]"
+        if not isinstance(ex, Mapping):
+            raise _err(path, f"{where}: expected a mapping")
+        for key in ex:
+            if key not in EXAMPLE_KEYS:
+                raise _err(path, f"{where}: unknown key {key!r} (use {', '.join(EXAMPLE_KEYS)})")
+        if ex.get("expect") not in ("fire", "quiet"):
+            raise _err(path, f"{where}: expect must be fire or quiet")
+        series = ex.get("series", {})
+        if not isinstance(series, Mapping) or not all(
+            isinstance(v, list) and all(x is None or isinstance(x, (int, float)) for x in v)
+            for v in series.values()
+        ):
+            raise _err(path, f"{where}: series must map metric names to lists of numbers")
+        if "severity" in ex and ex["severity"] not in SEVERITIES:
+            raise _err(path, f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+    return [dict(ex) for ex in examples]
+
+
+def parse_rule(data: Any, path: Path | None = None) -> Rule:
+    """Validate one parsed rule mapping and build a :class:`Rule`.
+
+    :raises ConfigError: the rule breaks the schema (the message names the key)
+    """
+    if not isinstance(data, Mapping):
+        raise _err(path, "a rule file must hold one mapping")
+    for key in data:
+        if key not in REQUIRED and key not in OPTIONAL:
+            raise _err(path, f"unknown key {key!r}")
+    for key in REQUIRED:
+        if key not in data:
+            raise _err(path, f"missing required key {key!r}")
+    rid = data["id"]
+    if not isinstance(rid, str) or not _ID_RE.match(rid):
+        raise _err(path, f"id {rid!r} must be upper-case words joined by '-', e.g. PPO-KL-HIGH")
+    if not isinstance(data["name"], str) or not _NAME_RE.match(data["name"]):
+        raise _err(path, f"name {data['name']!r} must be kebab-case, e.g. approx-kl-too-high")
+    if data["category"] not in CATEGORIES:
+        raise _err(path, f"unknown category {data['category']!r} (see rules/SCHEMA.md)")
+    if data["severity"] not in SEVERITIES:
+        raise _err(path, f"severity must be one of {', '.join(SEVERITIES)}")
+    applies = data["applies_to"]
+    if isinstance(applies, str):
+        applies = [applies]
+    if not isinstance(applies, list) or not applies:
+        raise _err(path, "applies_to: expected a list of algorithms or [all]")
+    for algo in applies:
+        if algo != "all" and algo not in ALGORITHMS:
+            raise _err(path, f"applies_to: unknown algorithm {algo!r} (use {', '.join(ALGORITHMS)} or all)")
+    metric = data.get("metric")
+    if metric is not None and not isinstance(metric, str):
+        raise _err(path, "metric must be a metric name")
+    validate_condition(data["condition"], "condition", path, has_metric=metric is not None)
+    escalate = data.get("escalate")
+    if escalate is not None:
+        if not isinstance(escalate, Mapping) or set(escalate) != {"severity", "condition"}:
+            raise _err(path, "escalate: needs exactly 'severity' and 'condition'")
+        if escalate["severity"] not in SEVERITIES:
+            raise _err(path, f"escalate.severity must be one of {', '.join(SEVERITIES)}")
+        validate_condition(escalate["condition"], "escalate.condition", path, has_metric=metric is not None)
+    texts = {k: _localized(data[k], k, path) for k in TEXT_FIELDS}
+    for template in texts["message"].values():
+        check_format(template, "message", path)
+    sources = data["sources"]
+    if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources):
+        raise _err(path, "sources: expected a non-empty list of strings")
+    return Rule(
+        id=rid,
+        name=data["name"],
+        category=data["category"],
+        severity=data["severity"],
+        applies_to=tuple(applies),
+        condition=dict(data["condition"]),
+        message=texts["message"],
+        why=texts["why"],
+        false_alarms=texts["false_alarms"],
+        advice=_validate_advice(data["advice"], path),
+        sources=list(sources),
+        examples=_validate_examples(data["examples"], path),
+        metric=metric,
+        requires=_validate_requires(data.get("requires"), path),
+        escalate=dict(escalate) if escalate is not None else None,
+        path=path,
+        raw=dict(data),
+    )
+
+
+def load_rule_file(path: Path) -> Rule:
+    """Read and validate one rule file; its name must be ``<id>.yaml``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _err(path, f"cannot read rule file ({exc})") from None
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise _err(path, f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    rule = parse_rule(data, path)
+    if path.stem != rule.id:
+        raise _err(path, f"the file of rule {rule.id} must be named {rule.id}.yaml")
+    return rule
+
+
+def rule_files(location: Path) -> list[Path]:
+    """``*.yaml`` / ``*.yml`` files of a folder (sorted), or the file itself."""
+    if location.is_dir():
+        return sorted(p for p in location.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if location.is_file():
+        return [location]
+    raise _err(location, "no such rule file or folder")
+
+
+def load_rules(locations: Iterable[Path]) -> list[Rule]:
+    """Load every rule under ``locations`` (folders or files), rejecting duplicate ids.
+
+    :raises ConfigError: a file breaks the schema, or two files define the same id
+    """
+    rules: list[Rule] = []
+    seen: dict[str, Path | None] = {}
+    for location in locations:
+        for path in rule_files(Path(location)):
+            rule = load_rule_file(path)
+            if rule.id in seen:
+                raise _err(path, f"rule {rule.id} is already defined in {seen[rule.id]}")
+            seen[rule.id] = path
+            rules.append(rule)
+    return rules
+
+
+def builtin_rules() -> list[Rule]:
+    """The rules shipped with sb3doctor."""
+    from sb3doctor.rules_path import builtin_rules_dir
+
+    return load_rules([builtin_rules_dir()])
+
+
+def example_run(rule: Rule, example: Mapping[str, Any]) -> Any:
+    """Build the :class:`~sb3doctor.model.Run` an example of ``rule`` describes.
+
+    Steps default to 1000, 2000, ... (one per point); ``steps`` may be one list for every
+    series or a mapping metric -> list. ``null`` values become NaN. The algorithm is the
+    example's ``algo``, else the first of ``applies_to`` (``PPO`` for ``[all]``).
+    """
+    from sb3doctor.model import Series, SourceData
+    from sb3doctor.sources import build_run
+    from sb3doctor.sources.hyperparams import recover_hyperparams
+
+    algo = example.get("algo") or (rule.applies_to[0] if rule.applies_to[0] != "all" else "PPO")
+    steps_spec = example.get("steps")
+    src = SourceData(kind="tensorboard", path=Path(f"examples/{rule.id}"))
+    for metric, values in (example.get("series") or {}).items():
+        default = [1000 * (i + 1) for i in range(len(values))]
+        steps = (
+            steps_spec.get(metric, default) if isinstance(steps_spec, Mapping) else (steps_spec or default)
+        )
+        if len(steps) < len(values):
+            raise _err(rule.path, f"example: {metric} has {len(values)} points but only {len(steps)} steps")
+        vals = [math.nan if v is None else float(v) for v in values]
+        src.metrics[metric] = Series.from_points(steps[: len(vals)], vals)
+    for metric in src.metrics:
+        src.metrics[metric] = src.metrics[metric].sorted()
+    config = {"hyperparams": dict(example.get("hyperparams") or {}), "algo": algo}
+    run = build_run(Path(f"examples/{rule.id}"), algo, [src], config)
+    run.facts.update(example.get("facts") or {})
+    if run.algo != algo:
+        run.algo = algo
+        run.hyperparams = recover_hyperparams(run, config)
+    return run

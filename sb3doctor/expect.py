@@ -84,7 +84,7 @@ _EXPECT_RE = re.compile(
     (?P<stat>[A-Za-z_]+)
     \s*(?:@\s*(?P<window>[^<>=!\s]+))?      # optional window, checked below
     \s*(?P<op><=|>=|==|!=|<|>)
-    \s*(?P<value>\S+)
+    \s*(?P<value>[^<>=!\s]\S*)
     \s*$""",
     re.VERBOSE,
 )

@@ -1,25 +1,287 @@
-"""``sb3doctor analyze``, ``rules`` and ``explain``. (being written)"""
+"""``sb3doctor analyze``, ``rules`` and ``explain``: option parsing only; the work is in the library.
+
+Imports inside the functions keep ``sb3doctor --help`` and other commands from paying for
+the rule loader, YAML and rich.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sb3doctor.config import Config
+    from sb3doctor.ruleset import Rule
+
+FORMATS = ("terminal", "json", "junit", "sarif", "github", "markdown")
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default=None,
+    help="Language of messages and advice (default: en).",
+)
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="sb3doctor.yaml or pyproject.toml to use (default: the nearest one from the current folder up).",
+)
+RULES_DIR_OPTION = click.option(
+    "--rules-dir",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(),
+    help="Extra rule files or folders (repeatable).",
+)
+
+
+def _load(config_path: str | None, rules_dirs: tuple[str, ...]) -> tuple[Config, list[Rule]]:
+    """The configuration and the rules it selects (built-in + extra, disabled ones removed)."""
+    from sb3doctor.config import load_config
+    from sb3doctor.rules_path import builtin_rules_dir
+    from sb3doctor.ruleset import load_rules
+
+    config = load_config(config_path)
+    rules = load_rules([builtin_rules_dir(), *config.extra_rules, *(Path(d) for d in rules_dirs)])
+    return config, config.select(rules)
+
+
+def _disable(rules: list[Rule], items: tuple[str, ...]) -> list[Rule]:
+    """``rules`` without the ids/categories given with ``--disable`` (unknown ones are an error)."""
+    from sb3doctor.errors import ConfigError
+    from sb3doctor.ruleset import CATEGORIES
+
+    known = {r.id for r in rules} | set(CATEGORIES)
+    for item in items:
+        if item not in known:
+            raise ConfigError(f"--disable: unknown rule id or category {item!r} (see `sb3doctor rules`)")
+    return [r for r in rules if r.id not in items and r.category not in items]
+
+
+def _is_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _width() -> int:
+    import shutil
+
+    return max(60, shutil.get_terminal_size((100, 24)).columns) if _is_tty() else 100
 
 
 @click.command("analyze")
 @click.argument("paths", nargs=-1, required=True)
-def analyze_command(paths: tuple[str, ...]) -> int:
-    """Diagnose the runs under PATHS."""
-    raise click.ClickException("analyze is not implemented yet")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="terminal",
+    show_default=True,
+    help="Report format (junit, sarif, github, markdown are for CI).",
+)
+@LANG_OPTION
+@click.option(
+    "--fail-on",
+    type=click.Choice(["info", "warning", "error", "never"]),
+    default=None,
+    help="Exit 1 when a finding reaches this severity (default: error).",
+)
+@CONFIG_OPTION
+@RULES_DIR_OPTION
+@click.option("--disable", multiple=True, metavar="ID", help="Disable a rule id or a category (repeatable).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the report (in --format) to this file; the terminal still shows the human view.",
+)
+@click.option(
+    "--expect",
+    "expects",
+    multiple=True,
+    metavar="EXPR",
+    help="Expectation, e.g. 'rollout/ep_rew_mean:last>=475'.",
+)
+@click.option(
+    "--aggregate",
+    type=click.Choice(["median", "min", "mean", "max"]),
+    default=None,
+    help="Check --expect on this aggregate across the runs of a group (seeds) instead of per run.",
+)
+@click.option("--group-by", default=None, metavar="PATTERN", help="How runs are grouped for --aggregate.")
+@click.option(
+    "--strict", is_flag=True, help="Fail on a corrupt record inside an event file instead of skipping it."
+)
+def analyze_command(
+    paths: tuple[str, ...],
+    fmt: str,
+    lang: str | None,
+    fail_on: str | None,
+    config_path: str | None,
+    rules_dirs: tuple[str, ...],
+    disable: tuple[str, ...],
+    output: str | None,
+    expects: tuple[str, ...],
+    aggregate: str | None,
+    group_by: str | None,
+    strict: bool,
+) -> int:
+    """Diagnose the SB3 runs under PATHS (run folders, log folders, event files, stdout logs).
+
+    Prints per run the findings, worst first, with evidence and advice computed from the
+    run's own values, then a per-metric summary. Exit 1 when a finding reaches --fail-on.
+    """
+    from sb3doctor.engine import evaluate
+    from sb3doctor.errors import SB3DoctorError
+    from sb3doctor.reporters import Report, RunReport, render, sort_findings
+    from sb3doctor.sources import read_runs
+
+    config, rules = _load(config_path, rules_dirs)
+    rules = _disable(rules, disable)
+    lang = lang or config.lang or "en"
+    fail_on = fail_on or config.fail_on or "error"
+
+    expectations: list[Any] = []
+    if expects or config.expect:
+        from sb3doctor.expect import parse_expectations
+
+        expectations = parse_expectations(config.expect, source=config.path) + parse_expectations(
+            list(expects)
+        )
+    aggregate = aggregate or config.aggregate
+    group_by = group_by or config.group_by
+
+    runs = [run for p in paths for run in read_runs(p, strict=strict)]
+    for run in runs:
+        for warning in run.warnings:
+            click.echo(f"sb3doctor: warning: {run.name}: {warning}", err=True)
+
+    report = Report(
+        runs=[
+            RunReport(
+                run, evaluate(run, rules, lang=lang), checked=[r.id for r in rules if r.applies(run.algo)]
+            )
+            for run in runs
+        ],
+        fail_on=fail_on,
+    )
+    if expectations:
+        from sb3doctor.expect import evaluate_expectations
+
+        report.expectations = evaluate_expectations(runs, expectations, aggregate, group_by)
+        by_run = {id(rr.run): rr for rr in report.runs}
+        for res in report.expectations:
+            rr = by_run.get(id(res.run)) if res.run is not None else None
+            if rr is not None:
+                rr.checked.append(res.rule)
+                if res.finding is not None:
+                    rr.findings = sort_findings([*rr.findings, res.finding])
+            elif res.finding is not None:
+                report.findings.append(res.finding)
+
+    if output is not None:
+        out_path = Path(output)
+        if any(out_path.resolve() == f.resolve() for r in runs for f in r.source_files):
+            raise SB3DoctorError("refusing to overwrite a log file that was read", output)
+        text = render(report, fmt, lang=lang, color=False, width=100)
+        try:
+            out_path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise SB3DoctorError(f"cannot write the report ({exc.strerror})", output) from None
+        click.echo(render(report, "terminal", lang=lang, color=_is_tty(), width=_width()), nl=False)
+    else:
+        color = _is_tty() and fmt == "terminal"
+        click.echo(render(report, fmt, lang=lang, color=color, width=_width()), nl=False)
+    return 1 if report.failed(fail_on) else 0
 
 
 @click.command("rules")
-def rules_command() -> int:
-    """List the rules."""
-    raise click.ClickException("rules is not implemented yet")
+@LANG_OPTION
+@click.option(
+    "--format", "fmt", type=click.Choice(["terminal", "json"]), default="terminal", show_default=True
+)
+@CONFIG_OPTION
+@RULES_DIR_OPTION
+@click.option("--algo", default=None, help="Only the rules that apply to this algorithm (e.g. PPO).")
+def rules_command(
+    lang: str | None, fmt: str, config_path: str | None, rules_dirs: tuple[str, ...], algo: str | None
+) -> int:
+    """List the rules: id, category, severity, algorithms and a one-line description."""
+    config, rules = _load(config_path, rules_dirs)
+    lang = lang or config.lang or "en"
+    if algo is not None:
+        rules = [r for r in rules if r.applies(algo)]
+    if fmt == "json":
+        import json
+
+        doc = [
+            {
+                "id": r.id,
+                "name": r.name,
+                "category": r.category,
+                "severity": r.severity,
+                "applies_to": list(r.applies_to),
+                "description": r.summary(lang),
+            }
+            for r in rules
+        ]
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return 0
+    from rich.cells import cell_len, set_cell_size
+
+    from sb3doctor.i18n import t
+
+    header = tuple(
+        t(c, lang).capitalize() for c in ("id", "category", "severity", "algorithms", "description")
+    )
+    rows = [header] + [
+        (r.id, r.category, r.severity, ", ".join(r.applies_to), r.summary(lang)) for r in rules
+    ]
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(4)]
+    # One line per rule: only the description gives way (cut with an ellipsis; `explain ID`
+    # has the rest). Cell widths, not characters, so Chinese text lines up.
+    room = max(20, (_width() if _is_tty() else 160) - sum(widths) - 2 * 4)
+    for row in rows:
+        cells = [set_cell_size(row[i], widths[i]) for i in range(4)]
+        desc = row[4] if cell_len(row[4]) <= room else set_cell_size(row[4], room - 1) + "…"
+        click.echo("  ".join([*cells, desc]).rstrip())
+    return 0
 
 
 @click.command("explain")
 @click.argument("rule_id")
-def explain_command(rule_id: str) -> int:
-    """Explain one rule."""
-    raise click.ClickException("explain is not implemented yet")
+@LANG_OPTION
+@CONFIG_OPTION
+@RULES_DIR_OPTION
+def explain_command(
+    rule_id: str, lang: str | None, config_path: str | None, rules_dirs: tuple[str, ...]
+) -> int:
+    """Print the full documentation of one rule: why, false alarms, advice, sources, examples."""
+    from sb3doctor.config import load_config
+    from sb3doctor.errors import ConfigError
+    from sb3doctor.rules_path import builtin_rules_dir
+    from sb3doctor.ruleset import load_rules
+
+    config = load_config(config_path)
+    # Disabled rules can still be explained: load every rule, apply only the overrides.
+    rules = load_rules([builtin_rules_dir(), *config.extra_rules, *(Path(d) for d in rules_dirs)])
+    lang = lang or config.lang or "en"
+    by_id = {r.id.upper(): r for r in rules}
+    rule = by_id.get(rule_id.upper())
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(rule_id.upper(), list(by_id), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else " (see `sb3doctor rules`)"
+        raise ConfigError(f"unknown rule id {rule_id!r}{hint}")
+    from sb3doctor.explain import explain_text
+
+    click.echo(explain_text(rule, lang), nl=False)
+    return 0

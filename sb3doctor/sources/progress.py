@@ -1,17 +1,164 @@
-"""progress.csv / progress.json written by SB3's logger. (being written)"""
+"""``progress.csv`` / ``progress.json`` written by SB3's logger (``configure(folder, ["csv", "json"])``).
+
+One row (csv) or one JSON object per line (json) per ``Logger.dump()``, with full float
+precision (``sb3:common/logger.py:281-389``). Step = the ``time/total_timesteps`` value of
+the row. Neither format carries a wall clock (``time/time_elapsed`` is a metric), so wall
+times are NaN.
+
+CSV quirks handled here: when new keys appear mid-run SB3 rewrites the whole file with the
+longer header and pads the old rows with empty cells; empty cells are missing values; the
+column order is arbitrary. A last line without its line end (the file is being written, or
+was cut) is ignored with a warning: its last cell may be cut short.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import math
+from array import array
 from pathlib import Path
 
-from sb3doctor.model import SourceData
+from sb3doctor.errors import InputError
+from sb3doctor.model import Series, SourceData
+
+__all__ = ["read_progress_csv", "read_progress_json"]
+
+_STEP_KEY = "time/total_timesteps"
+_WORDS = {"True": 1.0, "False": 0.0, "true": 1.0, "false": 0.0}
+_NANS = (float("nan"),)
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read it ({exc.strerror or exc})", path) from exc
+    if b"\x00" in data:
+        raise InputError(f"binary file, not a {what}", path)
+    return data.decode("utf-8", errors="replace")
+
+
+def _complete_lines(text: str, path: Path, src: SourceData) -> str:
+    """Drop a last line that has no line end (cut off or still being written)."""
+    if text and not text.endswith("\n"):
+        cut = text.rfind("\n") + 1
+        line_no = text.count("\n") + 1
+        src.warnings.append(
+            f"{path}:{line_no}: last line has no line end (cut off or still being written): ignored"
+        )
+        return text[:cut]
+    return text
+
+
+def _to_series(columns: dict[str, tuple[list[int], list[float]]]) -> dict[str, Series]:
+    out: dict[str, Series] = {}
+    for key, (steps, values) in columns.items():
+        if values:
+            out[key] = Series(array("q", steps), array("d", values), array("d", _NANS) * len(values))
+    return out
+
+
+def _number(cell: str) -> float | None:
+    try:
+        return float(cell)
+    except ValueError:
+        return _WORDS.get(cell)
 
 
 def read_progress_csv(path: Path) -> SourceData:
-    """Read progress.csv."""
-    raise NotImplementedError
+    """Read an SB3 ``progress.csv``: one point per non-empty cell at the row's ``time/total_timesteps``.
+
+    :raises InputError: unreadable, binary, or a CSV without a ``time/total_timesteps`` column
+    """
+    src = SourceData("progress_csv", Path(path))
+    text = _complete_lines(_read_text(path, "CSV file"), path, src)
+    if not text.strip():
+        src.warnings.append(f"{path}: empty (no dump written yet)")
+        return src
+    # StringIO(newline=""): quoted string cells may hold line breaks.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    if _STEP_KEY not in header:
+        raise InputError(f"not an SB3 progress.csv: no {_STEP_KEY} column in the header", path)
+    step_col = header.index(_STEP_KEY)
+    n = len(header)
+    columns: dict[str, tuple[list[int], list[float]]] = {}
+    cols = [columns.setdefault(key, ([], [])) for key in header]
+    bad_rows: list[int] = []
+    no_step = 0
+    for row in reader:
+        if len(row) != n:
+            # A row from before a header rewrite that did not finish, or a hand-edited file.
+            if row:
+                bad_rows.append(reader.line_num)
+            continue
+        step_value = _number(row[step_col])
+        if step_value is None or math.isnan(step_value):
+            no_step += 1
+            continue
+        step = int(step_value)
+        for i, cell in enumerate(row):
+            if not cell:
+                continue  # key not recorded at this dump
+            x = _number(cell)
+            if x is not None:
+                col = cols[i]
+                col[0].append(step)
+                col[1].append(x)
+    if bad_rows:
+        src.warnings.append(
+            f"{path}:{bad_rows[0]}: {len(bad_rows)} row(s) whose cell count differs from the header's "
+            f"({n}) ignored"
+        )
+    if no_step:
+        src.warnings.append(f"{path}: {no_step} row(s) without {_STEP_KEY} ignored")
+    src.metrics = _to_series(columns)
+    return src
 
 
 def read_progress_json(path: Path) -> SourceData:
-    """Read progress.json."""
-    raise NotImplementedError
+    """Read an SB3 ``progress.json`` (JSON lines): one point per numeric value of each object.
+
+    :raises InputError: unreadable or binary
+    """
+    src = SourceData("progress_json", Path(path))
+    text = _complete_lines(_read_text(path, "JSON lines file"), path, src)
+    columns: dict[str, tuple[list[int], list[float]]] = {}
+    bad: list[int] = []
+    no_step = 0
+    decode = json.JSONDecoder().decode
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = decode(line)
+        except ValueError:
+            bad.append(line_no)
+            continue
+        if not isinstance(obj, dict):
+            bad.append(line_no)
+            continue
+        step_value = obj.get(_STEP_KEY)
+        if not isinstance(step_value, (int, float)) or isinstance(step_value, bool) or math.isnan(step_value):
+            no_step += 1
+            continue
+        step = int(step_value)
+        for key, value in obj.items():
+            # bool is an int subclass: True/False become 1/0 like in the other readers;
+            # strings, None and lists (histogram-like arrays) are not scalar metrics.
+            if isinstance(value, (int, float)):
+                col = columns.get(key)
+                if col is None:
+                    col = columns[key] = ([], [])
+                col[0].append(step)
+                col[1].append(float(value))
+    if bad:
+        src.warnings.append(f"{path}:{bad[0]}: {len(bad)} line(s) that are not JSON objects ignored")
+    if no_step:
+        src.warnings.append(f"{path}: {no_step} object(s) without {_STEP_KEY} ignored")
+    if not columns and bad and not no_step:
+        raise InputError("not an SB3 progress.json: no line is a JSON object", path)
+    src.metrics = _to_series(columns)
+    return src

@@ -15,6 +15,7 @@ An expectation is written ``METRIC:STAT[@WINDOW] OP VALUE``, for example::
   meaning as a rule's ``last_frac`` window, so that ``@last20%`` of a reward and of a loss
   cover the same part of training. Without a window the whole series is used.
 * ``OP`` is one of ``< <= > >= == !=``; ``VALUE`` is a number.
+* ``METRIC OP VALUE`` without a statistic (``rollout/ep_rew_mean>=475``) means ``:last``.
 
 :func:`evaluate_expectations` checks them on each run, or with ``aggregate`` on the
 aggregate across the runs of a group (seeds of one configuration), and returns one
@@ -87,6 +88,10 @@ _EXPECT_RE = re.compile(
     \s*(?P<value>[^<>=!\s]\S*)
     \s*$""",
     re.VERBOSE,
+)
+# The short form without a statistic, ``rollout/ep_rew_mean>=475``, means ``:last``.
+_SHORT_RE = re.compile(
+    r"^\s*(?P<metric>[^:\s<>=!](?:[^:<>=!]*[^:\s<>=!])?)\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<value>[^<>=!\s]\S*)\s*$"
 )
 _WINDOW_RE = re.compile(r"^(?P<side>last|first)(?P<amount>\d+(?:\.\d+)?)(?P<pct>%?)$")
 _SEED_SUFFIX = re.compile(r"(?:[_#-]\d+)+$")
@@ -246,6 +251,12 @@ def parse_expectation(text: str) -> Expectation:
         raise ConfigError(f"expectation {text!r} must be a string like {SYNTAX}")
     original = text.strip()
     m = _EXPECT_RE.match(original)
+    if m is None and ":" not in original:
+        short = _SHORT_RE.match(original)
+        if short is not None:
+            return Expectation(
+                original, short["metric"], "last", short["op"], _number(original, short["value"])
+            )
     if m is None:
         raise ConfigError(f"bad expectation {original!r}: {_why_unparsable(original)}; expected {SYNTAX}")
     stat = m["stat"].lower()
@@ -254,13 +265,17 @@ def parse_expectation(text: str) -> Expectation:
             f"bad expectation {original!r}: unknown statistic {m['stat']!r} (use one of {', '.join(STATS)})"
         )
     window = _parse_window(original, m["window"]) if m["window"] is not None else None
+    return Expectation(original, m["metric"], stat, m["op"], _number(original, m["value"]), window)
+
+
+def _number(text: str, raw: str) -> float:
     try:
-        value = float(m["value"])
+        value = float(raw)
     except ValueError:
-        raise ConfigError(f"bad expectation {original!r}: {m['value']!r} is not a number") from None
+        raise ConfigError(f"bad expectation {text!r}: {raw!r} is not a number") from None
     if math.isnan(value):
-        raise ConfigError(f"bad expectation {original!r}: nan cannot be compared with")
-    return Expectation(original, m["metric"], stat, m["op"], value, window)
+        raise ConfigError(f"bad expectation {text!r}: nan cannot be compared with")
+    return value
 
 
 def parse_expectations(
@@ -303,14 +318,14 @@ def _why_unparsable(text: str) -> str:
     """Name the most likely mistake, so the error says more than 'bad syntax'."""
     if not text:
         return "it is empty"
-    if ":" not in text:
-        return "no ':' between the metric and the statistic"
     if not re.search(r"<=|>=|==|!=|<|>", text):
         return "no comparison (<, <=, >, >=, ==, !=)"
     if re.search(r"(<|>|=|!)\s*$", text):
         return "no value after the comparison"
     if text.count(":") > 1:
         return "more than one ':'"
+    if ":" not in text:
+        return "no ':' between the metric and the statistic"
     return "cannot read it"
 
 

@@ -88,6 +88,7 @@ def reward_run(path: str, values: list[float], step: int = 1000) -> Run:
             3.0,
         ),
         ("rollout/ep_rew_mean:MEDIAN>1", "rollout/ep_rew_mean", "median", None, ">", 1.0),
+        ("rollout/ep_rew_mean >= 475", "rollout/ep_rew_mean", "last", None, ">=", 475.0),
     ],
 )
 def test_parse_every_form(
@@ -118,7 +119,8 @@ def test_every_stat_and_op_parses() -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("rollout/ep_rew_mean>=475", "no ':'"),
+        ("rollout/ep_rew_mean", "no comparison"),
+        ("rollout/ep_rew_mean last>=475 please", "no ':'"),
         ("rollout/ep_rew_mean:last", "no comparison"),
         ("rollout/ep_rew_mean:last>=", "no value"),
         ("rollout/ep_rew_mean:average>=475", "unknown statistic 'average'"),

@@ -104,8 +104,8 @@ def render(report: Report, *, lang: str = "en", **_: Any) -> str:
     out: list[str] = [f"## {t['title']}", ""]
     gate = getattr(report, "fail_on", None)
     counts = report.summary()
-    tally = f"{counts['runs']} {t['runs'].lower()}: {counts['error']} {t['errors'].lower()}, "
-    tally += f"{counts['warning']} {t['warnings'].lower()}, {counts['info']} {t['info'].lower()}"
+    tally = f"{t['runs']} {counts['runs']} · {t['errors']} {counts['error']} · "
+    tally += f"{t['warnings']} {counts['warning']} · {t['info']} {counts['info']}"
     if gate is None:
         out.append(f"{t['no_gate']}: {tally}")
     else:

@@ -75,7 +75,11 @@ def _width() -> int:
     return max(60, shutil.get_terminal_size((100, 24)).columns) if _is_tty() else 100
 
 
-@click.command("analyze")
+@click.command(
+    "analyze",
+    epilog="Exit codes: 0 passed, 1 gate failed (a finding or failed --expect at --fail-on), "
+    "2 could not run (bad input, unreadable log, bad config or --expect), 130 interrupted.",
+)
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--format",
@@ -107,7 +111,9 @@ def _width() -> int:
     "expects",
     multiple=True,
     metavar="EXPR",
-    help="Expectation, e.g. 'rollout/ep_rew_mean:last>=475'.",
+    help="Expectation METRIC:STAT[@WINDOW]OP VALUE (repeatable); STAT: last first mean median min max std; "
+    "WINDOW: lastN, firstN (points), lastP%, firstP% (of the run); e.g. 'rollout/ep_rew_mean:last>=475', "
+    "'train/explained_variance:median@last20%>0.5'. A failed one is an error finding.",
 )
 @click.option(
     "--aggregate",
@@ -115,7 +121,14 @@ def _width() -> int:
     default=None,
     help="Check --expect on this aggregate across the runs of a group (seeds) instead of per run.",
 )
-@click.option("--group-by", default=None, metavar="PATTERN", help="How runs are grouped for --aggregate.")
+@click.option(
+    "--group-by",
+    default=None,
+    metavar="PATTERN",
+    help="How runs are grouped for --aggregate (default: same parent folder and algorithm, logs/PPO_1..5 -> "
+    "logs/PPO): a regex searched in each run's name then path, the first capture group (or the match) is "
+    "the group; 'glob:PATTERN' for shell wildcards.",
+)
 @click.option(
     "--strict", is_flag=True, help="Fail on a corrupt record inside an event file instead of skipping it."
 )

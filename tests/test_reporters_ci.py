@@ -426,3 +426,139 @@ print(sorted(heavy & {{m.split(".")[0] for m in sys.modules}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- the CLI gate
+
+
+def final_reward(run_dir: Path) -> float:
+    """The last rollout/ep_rew_mean of a run, read from its progress.csv independently."""
+    import csv
+
+    with (run_dir / "progress.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("rollout/ep_rew_mean")]
+    return float(rows[-1]["rollout/ep_rew_mean"])
+
+
+def cli(*args: str) -> int:
+    from sb3doctor.cli import main
+
+    return main(list(args))
+
+
+@pytest.fixture()
+def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A logs/ folder holding a copy of the real PPO CartPole run (all its files)."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(FIXTURES / "ppo_cartpole" / "PPO_1", tmp_path / "logs" / "PPO_1")
+    return Path("logs")
+
+
+def test_cli_expectation_passes_and_fails(logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    final = final_reward(logs / "PPO_1")
+    assert cli("analyze", str(logs), "--expect", f"rollout/ep_rew_mean:last>={final - 1}") == 0
+    capsys.readouterr()
+    assert cli("analyze", str(logs), "--expect", f"rollout/ep_rew_mean:last>={final + 1}") == 1
+    out = capsys.readouterr().out
+    assert f"expected >= {final + 1:g}" in out
+    # The gate level applies to expectations too: --fail-on never reports but passes.
+    assert (
+        cli("analyze", str(logs), "--fail-on", "never", "--expect", f"rollout/ep_rew_mean:last>={final + 1}")
+        == 0
+    )
+
+
+def test_cli_report_file_and_human_view(logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    final = final_reward(logs / "PPO_1")
+    code = cli(
+        "analyze", str(logs), "--format", "junit", "--output", "report.xml",
+        "--expect", f"rollout/ep_rew_mean:last>={final + 1}", "--expect", "train/approx_kl:max<10",
+    )  # fmt: skip
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "<testsuites" not in out and "PPO_1" in out  # the terminal still shows the human view
+    root = parse_junit(Path("report.xml").read_text(encoding="utf-8"))
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert cases[f"EXPECT:rollout/ep_rew_mean:last>={final + 1}"].find("failure") is not None
+    assert cases["EXPECT:train/approx_kl:max<10"].find("failure") is None
+    assert int(root.get("failures", "0")) >= 1
+
+    assert cli("analyze", str(logs), "--format", "sarif", "--output", "report.sarif") in (0, 1)
+    sarif_validator().validate(json.loads(Path("report.sarif").read_text(encoding="utf-8")))
+    # Never written over a log that was read.
+    csv_log = str(logs / "PPO_1" / "progress.csv")
+    before = Path(csv_log).read_bytes()
+    assert cli("analyze", str(logs), "--format", "json", "--output", csv_log) == 2
+    assert Path(csv_log).read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--expect", "rollout/ep_rew_mean:average>=475"], "unknown statistic 'average'"),
+        (["--expect", "rollout/ep_rew_mean:last>="], "no value after the comparison"),
+        (["--aggregate", "mode", "--expect", "rollout/ep_rew_mean:last>=1"], "mode"),
+        (
+            ["--aggregate", "median", "--group-by", "PPO(", "--expect", "rollout/ep_rew_mean:last>=1"],
+            "--group-by",
+        ),
+    ],
+)
+def test_cli_bad_expectation_options_exit_2(
+    logs: Path, capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+) -> None:
+    assert cli("analyze", str(logs), *args) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+def test_cli_never_passes_when_a_log_cannot_be_read(logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = ["--expect", "rollout/ep_rew_mean:last>=0"]
+    assert cli("analyze", str(logs), *good) == 0
+    # A second path that does not exist, a folder without logs, a corrupt event file: exit 2.
+    assert cli("analyze", str(logs), "missing_logs", *good) == 2
+    Path("empty").mkdir()
+    assert cli("analyze", str(logs), "empty", *good) == 2
+    bad = Path("bad") / "PPO_9"
+    bad.mkdir(parents=True)
+    (bad / "events.out.tfevents.1700000000.host.1.0").write_bytes(b"this is not a TFRecord file at all")
+    assert cli("analyze", str(logs), "bad", *good) == 2
+    err = capsys.readouterr().err
+    assert "missing_logs" in err and "empty" in err and "events.out.tfevents.1700000000" in err
+
+
+def test_cli_expectations_from_config(logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    final = final_reward(logs / "PPO_1")
+    Path("sb3doctor.yaml").write_text(
+        f"fail_on: error\nexpect:\n  - 'rollout/ep_rew_mean:last>={final + 1}'\n", encoding="utf-8"
+    )
+    assert cli("analyze", str(logs), "--config", "sb3doctor.yaml") == 1
+    # The command line wins over the file.
+    assert cli("analyze", str(logs), "--config", "sb3doctor.yaml", "--fail-on", "never") == 0
+    Path("bad.yaml").write_text("expect:\n  - 'rollout/ep_rew_mean:lst>=1'\n", encoding="utf-8")
+    assert cli("analyze", str(logs), "--config", "bad.yaml") == 2
+    assert "bad.yaml" in capsys.readouterr().err
+    Path("unknown.yaml").write_text("expectations: []\n", encoding="utf-8")
+    assert cli("analyze", str(logs), "--config", "unknown.yaml") == 2
+
+
+def test_cli_aggregates_real_seeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fixtures/ppo_seeds: several seeds of one PPO config gated on their median / min."""
+    monkeypatch.chdir(tmp_path)
+    seeds = tmp_path / "ppo_seeds"
+    shutil.copytree(FIXTURES / "ppo_seeds", seeds)
+    finals = sorted(final_reward(d) for d in seeds.iterdir() if (d / "progress.csv").exists())
+    assert len(finals) >= 3 and finals[0] < finals[-1]
+    lo, mid, hi = finals[0], finals[len(finals) // 2], finals[-1]
+    lenient = "median" if lo < mid else "max"
+    threshold = (lo + (mid if lo < mid else hi)) / 2
+    expect = f"rollout/ep_rew_mean:last>={threshold!r}"
+    assert (
+        cli("analyze", "ppo_seeds", "--expect", expect, "--aggregate", lenient, "--format", "markdown") == 0
+    )
+    out = capsys.readouterr().out
+    assert "✅ pass" in out and f"({lenient} of {len(finals)})" in out
+    assert cli("analyze", "ppo_seeds", "--expect", expect, "--aggregate", "min") == 1
+    assert cli("analyze", "ppo_seeds", "--expect", expect) == 1  # per run, the worst seed fails

@@ -284,8 +284,11 @@ def _drop_from_peak(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if len(values) < int(cond.get("min_points", 1)) or not values or not all_values:
         return ev
     peak = max(all_values)
-    peak_step = all_steps[all_values.index(peak)]
-    baseline = all_values[0] if cond.get("baseline", "min") == "first" else min(all_values)
+    at = all_values.index(peak)
+    peak_step = all_steps[at]
+    # The baseline is what the metric rose from: the minimum *before* the peak, so that a
+    # series that only ever declined has no rise and cannot "drop from its peak".
+    baseline = all_values[0] if cond.get("baseline", "min") == "first" else min(all_values[: at + 1])
     rise = peak - baseline
     current = _median(values)
     ev.n = len(values)

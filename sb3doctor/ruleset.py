@@ -220,7 +220,8 @@ def validate_condition(cond: Any, where: str, path: Path | None, *, has_metric: 
         if key in cond:
             v = cond[key]
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-                raise _err(path, f"{where}: {key} must be a finite number")
+                hint = " (YAML reads 1e-3 as text: write 0.001 or 1.0e-3)" if isinstance(v, str) else ""
+                raise _err(path, f"{where}: {key} must be a finite number, not {v!r}{hint}")
     for key, choices in _CHOICES.items():
         if key in cond and cond[key] not in choices:
             raise _err(path, f"{where}: {key} must be one of {', '.join(map(str, choices))}")
@@ -287,11 +288,17 @@ def _validate_examples(examples: Any, path: Path | None) -> list[dict[str, Any]]
         if ex.get("expect") not in ("fire", "quiet"):
             raise _err(path, f"{where}: expect must be fire or quiet")
         series = ex.get("series", {})
-        if not isinstance(series, Mapping) or not all(
-            isinstance(v, list) and all(x is None or isinstance(x, (int, float)) for x in v)
-            for v in series.values()
-        ):
+        if not isinstance(series, Mapping):
             raise _err(path, f"{where}: series must map metric names to lists of numbers")
+        for metric, values in series.items():
+            if not isinstance(values, list):
+                raise _err(path, f"{where}: series {metric}: expected a list of numbers")
+            for v in values:
+                if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
+                    # PyYAML reads 1e3 (no dot) as a string: say so, it is an easy trap.
+                    raise _err(
+                        path, f"{where}: series {metric}: {v!r} is not a number (write 1000 or 1.0e+3)"
+                    )
         if "severity" in ex and ex["severity"] not in SEVERITIES:
             raise _err(path, f"{where}: severity must be one of {', '.join(SEVERITIES)}")
     return [dict(ex) for ex in examples]

@@ -1,0 +1,206 @@
+"""Every condition kind on hand-built series: held / not held and the evidence numbers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sb3doctor.conditions import Context, evaluate, select, stat
+from sb3doctor.model import Series
+
+NAN = float("nan")
+
+
+def ctx(metric: str = "m", hyperparams: dict | None = None, **series: list[float]) -> Context:
+    """A context whose series are given as name=[values] (steps 1000, 2000, ...)."""
+    metrics = {
+        name.replace("__", "/"): Series.from_points([1000 * (i + 1) for i in range(len(v))], v)
+        for name, v in series.items()
+    }
+    rng = None
+    if metrics:
+        rng = (min(s.steps[0] for s in metrics.values()), max(s.steps[-1] for s in metrics.values()))
+    return Context(metrics, rng, hyperparams or {}, metric)
+
+
+def test_select_windows() -> None:
+    steps = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    values = [float(s) for s in steps]
+    assert list(select(steps, values, {"last": 3}, (0, 100))[0]) == [80, 90, 100]
+    assert list(select(steps, values, {"last": 50}, (0, 100))[0]) == steps  # more than there are
+    assert list(select(steps, values, {"first": 2}, (0, 100))[0]) == [0, 10]
+    assert list(select(steps, values, {"last_frac": 0.2}, (0, 100))[0]) == [80, 90, 100]
+    assert list(select(steps, values, {"from_frac": 0.5}, (0, 100))[0]) == [50, 60, 70, 80, 90, 100]
+    # fractions are of the run's range, not of the metric's own
+    assert list(select(steps, values, {"last_frac": 0.5}, (0, 200))[0]) == [100]
+    assert list(select(steps, values, "all", None)[0]) == steps
+
+
+def test_stats() -> None:
+    v = [1.0, -3.0, 2.0, 4.0]
+    assert stat("last", v) == 4.0
+    assert stat("mean", v) == 1.0
+    assert stat("median", v) == 1.5
+    assert stat("min", v) == -3.0
+    assert stat("max", v) == 4.0
+    assert stat("std", v) == pytest.approx(math.sqrt(6.5))
+    assert stat("abs_median", v) == 2.5
+
+
+def test_threshold_holds_with_evidence() -> None:
+    cond = {"kind": "threshold", "stat": "median", "window": {"last": 3}, "op": ">", "value": 0.05}
+    ev = evaluate(cond, ctx(m=[0.01, 0.02, 0.08, 0.09, 0.1]))
+    assert ev.held
+    assert ev.observed == 0.09
+    assert ev.threshold == 0.05
+    assert ev.n == 3
+    assert ev.steps == (3000, 5000)
+    assert ev.metric == "m"
+    assert not evaluate(cond, ctx(m=[0.08, 0.09, 0.1, 0.01, 0.02])).held
+
+
+def test_threshold_min_points_and_nan_skipped() -> None:
+    cond = {"kind": "threshold", "stat": "max", "op": ">", "value": 1.0, "min_points": 3}
+    assert not evaluate(cond, ctx(m=[5.0, 6.0])).held  # too few points
+    ev = evaluate(cond, ctx(m=[NAN, 0.5, NAN, 0.7, 0.2]))
+    assert not ev.held and ev.n == 3 and ev.observed == 0.7  # NaN ignored by statistics
+    assert not evaluate(cond, ctx(other=[5.0, 5.0, 5.0])).held  # metric absent
+
+
+def test_sustained_fraction_and_consecutive() -> None:
+    frac = {"kind": "sustained", "op": "<", "value": 0.0, "fraction": 0.75}
+    ev = evaluate(frac, ctx(m=[-1.0, -0.5, 0.2, -0.1]))
+    assert ev.held and ev.observed == 0.75
+    assert not evaluate(frac, ctx(m=[-1.0, 0.5, 0.2, -0.1])).held
+    run = {"kind": "sustained", "op": ">", "value": 1.0, "consecutive": 3}
+    ev = evaluate(run, ctx(m=[2.0, 0.0, 2.0, 3.0, 4.0, 0.0]))
+    assert ev.held and ev.observed == 3 and ev.steps == (3000, 5000)
+    assert not evaluate(run, ctx(m=[2.0, 2.0, 0.0, 3.0, 4.0, 0.0])).held
+
+
+def test_trend_relative_change() -> None:
+    cond = {"kind": "trend", "op": "<", "value": -0.5}
+    ev = evaluate(cond, ctx(m=[10.0, 8.0, 6.0, 4.0, 2.0]))
+    # slope -0.002/step over 4000 steps = -8, mean 6 -> -1.33
+    assert ev.held and ev.observed == pytest.approx(-8 / 6)
+    assert not evaluate(cond, ctx(m=[2.0, 4.0, 6.0, 8.0, 10.0])).held
+    flat = evaluate({"kind": "trend", "op": ">", "value": 0.1, "scale": "range"}, ctx(m=[3.0, 3.0, 3.0]))
+    assert flat.observed == 0.0 and not flat.held
+
+
+def test_spike_latest_and_window() -> None:
+    cond = {"kind": "spike", "factor": 5.0, "lookback": 4}
+    ev = evaluate(cond, ctx(m=[1.0, 1.2, 0.9, 1.1, 10.0]))
+    assert ev.held and ev.observed == pytest.approx(10.0 / 1.05)
+    # by default only the latest point is judged
+    assert not evaluate(cond, ctx(m=[1.0, 1.2, 0.9, 1.1, 10.0, 1.0])).held
+    anywhere = dict(cond, window="all")
+    ev = evaluate(anywhere, ctx(m=[1.0, 1.2, 0.9, 1.1, 10.0, 1.0]))
+    assert ev.held and ev.steps == (1000, 5000)
+    neg = {"kind": "spike", "factor": 5.0, "abs": True}
+    assert evaluate(neg, ctx(m=[-1.0, -1.0, -1.0, -20.0])).held
+    assert not evaluate({"kind": "spike", "factor": 5.0}, ctx(m=[-1.0, -1.0, -1.0, -20.0])).held
+
+
+def test_drop_from_peak() -> None:
+    cond = {"kind": "drop_from_peak", "op": ">", "value": 0.5, "window": {"last": 2}}
+    ev = evaluate(cond, ctx(m=[0.0, 50.0, 100.0, 90.0, 20.0, 10.0]))
+    assert ev.held and ev.observed == pytest.approx((100 - 15) / 100) and ev.steps == (3000, 6000)
+    assert not evaluate(cond, ctx(m=[0.0, 50.0, 100.0, 90.0, 95.0, 96.0])).held
+    # no rise at all: nothing to drop from
+    assert not evaluate(cond, ctx(m=[5.0, 4.0, 3.0, 2.0])).held
+    assert not evaluate(dict(cond, min_rise=200.0), ctx(m=[0.0, 100.0, 10.0, 10.0])).held
+
+
+def test_plateau_below_best() -> None:
+    cond = {"kind": "plateau", "value": 0.05, "window": {"last": 4}, "below_best": True}
+    ev = evaluate(cond, ctx(m=[0.0, 100.0, 60.0, 60.5, 60.2, 60.1]))
+    assert ev.held and ev.observed == pytest.approx(0.5 / 100)
+    # still climbing
+    assert not evaluate(cond, ctx(m=[0.0, 20.0, 40.0, 60.0, 80.0, 100.0])).held
+    # flat at its best: a plateau, but not below the best
+    assert not evaluate(cond, ctx(m=[0.0, 100.0, 100.0, 100.0, 100.0, 100.0])).held
+
+
+def test_frozen_with_step_advance_times_value() -> None:
+    cond = {"kind": "frozen", "min_points": 3, "min_step_advance_x": 20}
+    # value 100 frozen over 5 points = 4000 steps >= 20 x 100
+    ev = evaluate(cond, ctx(m=[90.0, 100.0, 100.0, 100.0, 100.0, 100.0]))
+    assert ev.held and ev.observed == 4000 and ev.threshold == 2000 and ev.n == 5 and ev.steps == (2000, 6000)
+    # frozen at 500 over 4000 steps < 20 x 500: could just be long episodes
+    assert not evaluate(cond, ctx(m=[90.0, 500.0, 500.0, 500.0, 500.0, 500.0])).held
+    assert not evaluate(cond, ctx(m=[1.0, 2.0, 3.0, 4.0])).held
+
+
+def test_missing_needs_a_present_witness() -> None:
+    cond = {"kind": "missing", "metric": "rollout/ep_rew_mean", "present": "time/fps", "min_points": 3}
+    ev = evaluate(cond, ctx(time__fps=[100.0, 110.0, 120.0]))
+    assert ev.held and ev.observed == 3 and ev.steps == (1000, 3000)
+    assert not evaluate(cond, ctx(time__fps=[100.0, 110.0, 120.0], rollout__ep_rew_mean=[1.0])).held
+    assert not evaluate(cond, ctx(time__fps=[100.0])).held
+    many = dict(cond, present=["time/total_timesteps", "time/fps"])
+    assert evaluate(many, ctx(time__fps=[100.0, 110.0, 120.0])).held
+
+
+def test_non_finite_glob() -> None:
+    cond = {"kind": "non_finite", "metrics": ["train/*"]}
+    ev = evaluate(cond, ctx(train__loss=[1.0, NAN, math.inf], train__value_loss=[1.0, 2.0], rollout__x=[NAN]))
+    assert ev.held and ev.observed == 2 and ev.metric == "train/loss" and ev.steps == (2000, 3000)
+    assert not evaluate(cond, ctx(train__loss=[1.0, 2.0], rollout__x=[NAN])).held
+
+
+def test_ratio_to_bound_ln_n_actions_and_first() -> None:
+    cond = {
+        "kind": "ratio_to_bound",
+        "stat": "median",
+        "bound": "ln_n_actions",
+        "negate": True,
+        "op": "<",
+        "value": 0.1,
+        "window": {"last": 3},
+    }
+    # entropy_loss = -H; H = 0.05 vs ln 4 = 1.386
+    ev = evaluate(cond, ctx(m=[-1.38, -0.5, -0.05, -0.05, -0.05], hyperparams={"n_actions": 4}))
+    assert ev.held and ev.observed == pytest.approx(0.05 / math.log(4))
+    assert not evaluate(cond, ctx(m=[-1.38, -1.2, -1.1, -1.0, -1.0], hyperparams={"n_actions": 4})).held
+    # the bound is unknown: no verdict
+    assert not evaluate(cond, ctx(m=[-1.38, -0.5, -0.05, -0.05, -0.05])).held
+    first = {"kind": "ratio_to_bound", "stat": "last", "bound": "first", "op": "<", "value": 0.2}
+    assert evaluate(first, ctx(m=[1.0, 0.5, 0.3, 0.1])).held
+
+
+def test_counter_ratio() -> None:
+    cond = {
+        "kind": "counter_ratio",
+        "metric": "train/n_updates",
+        "of": "time/iterations",
+        "stat": "median",
+        "op": "<=",
+        "value": 2,
+    }
+    # 10 epochs per iteration normally; early stopping after 1-2 epochs
+    early = ctx(train__n_updates=[10.0, 12.0, 13.0, 15.0, 16.0], time__iterations=[1.0, 2.0, 3.0, 4.0, 5.0])
+    ev = evaluate(cond, early)
+    assert ev.held and ev.observed == pytest.approx(1.5) and ev.n == 4
+    full = ctx(train__n_updates=[10.0, 20.0, 30.0, 40.0], time__iterations=[1.0, 2.0, 3.0, 4.0])
+    assert not evaluate(cond, full).held
+
+
+def test_combinators() -> None:
+    hi = {"kind": "threshold", "stat": "last", "op": ">", "value": 1.0, "min_points": 1}
+    lo = {"kind": "threshold", "stat": "last", "op": "<", "value": 5.0, "min_points": 1}
+    c = ctx(m=[3.0])
+    assert evaluate({"all_of": [hi, lo]}, c).held
+    assert evaluate({"kind": "all_of", "conditions": [hi, lo]}, c).held
+    assert not evaluate({"all_of": [hi, dict(lo, value=2.0)]}, c).held
+    assert evaluate({"any_of": [dict(hi, value=10.0), lo]}, c).held
+    ev = evaluate({"not": dict(hi, value=10.0)}, c)
+    assert ev.held and ev.observed == 3.0  # evidence from the inner condition
+    # evidence of all_of comes from its first condition
+    assert evaluate({"all_of": [hi, lo]}, c).threshold == 1.0
+
+
+def test_unknown_kind_raises() -> None:
+    with pytest.raises(ValueError, match="unknown condition kind"):
+        evaluate({"kind": "bogus"}, ctx(m=[1.0]))

@@ -1,0 +1,73 @@
+"""Every example in every built-in rule runs as a test; every rule meets the schema.
+
+Adding a rule file adds its tests here: no new test code needed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sb3doctor.engine import evaluate
+from sb3doctor.i18n import t
+from sb3doctor.ruleset import CATEGORIES, REQUIRED, Rule, builtin_rules, example_run
+
+RULES: list[Rule] = builtin_rules()
+SEED_RE = re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b")
+CASES = [
+    pytest.param(rule, i, id=f"{rule.id}-{i}-{ex['expect']}")
+    for rule in RULES
+    for i, ex in enumerate(rule.examples)
+]
+
+
+def test_there_are_rules() -> None:
+    assert len(RULES) >= 1
+
+
+@pytest.mark.parametrize(("rule", "index"), CASES)
+def test_example(rule: Rule, index: int) -> None:
+    ex = rule.examples[index]
+    run = example_run(rule, ex)
+    findings = evaluate(run, [rule])
+    if ex["expect"] == "quiet":
+        assert findings == [], f"{rule.id} example {index} should stay quiet: {findings[0].message}"
+        return
+    assert len(findings) == 1, f"{rule.id} example {index} should fire"
+    finding = findings[0]
+    assert finding.rule == rule.id
+    assert finding.severity == ex.get("severity", finding.severity)
+    if "severity" not in ex:
+        assert finding.severity in (rule.severity, (rule.escalate or {}).get("severity"))
+    # the message was rendered (no left-over fields) and advice was computed for every item
+    assert "{" not in finding.message
+    assert len(finding.advice) == len(rule.advice)
+    # and it renders in Chinese too
+    zh = evaluate(run, [rule], lang="zh")
+    assert zh and zh[0].severity == finding.severity
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_rule_schema(rule: Rule) -> None:
+    for key in REQUIRED:
+        assert key in rule.raw, f"{rule.id}: missing {key}"
+    assert rule.category in CATEGORIES
+    assert rule.sources
+    seeds = [i for i, s in enumerate(rule.sources) if SEED_RE.search(s)]
+    if seeds:
+        assert seeds[0] == 0, f"{rule.id}: the seed file must be the first source"
+    expects = {ex["expect"] for ex in rule.examples}
+    assert expects == {"fire", "quiet"}, f"{rule.id}: needs at least one fire and one quiet example"
+    for field in ("message", "why", "false_alarms"):
+        assert rule.text(field, "en").strip()
+    assert rule.path is not None and rule.path.name == f"{rule.id}.yaml"
+
+
+def test_ids_and_names_unique() -> None:
+    assert len({r.id for r in RULES}) == len(RULES)
+    assert len({r.name for r in RULES}) == len(RULES)
+
+
+def test_ui_texts_have_chinese() -> None:
+    assert t("no_problems", "zh") == "未发现问题"

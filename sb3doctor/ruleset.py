@@ -8,7 +8,10 @@ naming the file. Nothing in a rule file is ever evaluated as code.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -16,16 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sb3doctor.conditions import COMBINATORS, KINDS, OPS, STATS, kind_of, sub_conditions
 from sb3doctor.errors import ConfigError
 from sb3doctor.model import SEVERITIES
-
-try:  # the C loader is the same safe loader, only faster
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
 
 CATEGORIES: tuple[str, ...] = (
     "lr_too_high",
@@ -372,22 +368,110 @@ def parse_rule(data: Any, path: Path | None = None) -> Rule:
     )
 
 
-def load_rule_file(path: Path) -> Rule:
-    """Read and validate one rule file; its name must be ``<id>.yaml``."""
+def _parse_yaml(text: str, path: Path) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is the same safe loader, faster
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _err(path, f"cannot read rule file ({exc})") from None
-    try:
-        data = yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=loader)  # CSafeLoader/SafeLoader: safe loading
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise _err(path, f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+
+
+def load_rule_file(path: Path, cache: _ParseCache | None = None) -> Rule:
+    """Read and validate one rule file; its name must be ``<id>.yaml``."""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _err(path, f"cannot read rule file ({exc})") from None
+    data = cache.get(raw) if cache is not None else None
+    if data is None:
+        data = _parse_yaml(text, path)
+        if cache is not None:
+            cache.put(raw, data)
     rule = parse_rule(data, path)
     if path.stem != rule.id:
         raise _err(path, f"the file of rule {rule.id} must be named {rule.id}.yaml")
     return rule
+
+
+class _ParseCache:
+    """Parsed rule files by content hash, kept as JSON in the user's cache folder.
+
+    Parsing YAML is the slowest part of ``analyze`` (~1.5 ms per rule file even with
+    libyaml, ~50 ms for the built-in rules); the JSON of the same data loads in ~2 ms. The
+    key is a hash of the file's bytes, so an edited rule is never served stale. The cache
+    holds parsed data only, never validated objects: every rule is still validated on each
+    load. ``SB3DOCTOR_NO_CACHE=1`` turns it off; failing to read or write it is ignored.
+    """
+
+    MAX_ENTRIES = 400
+
+    def __init__(self) -> None:
+        self.path = self._location()
+        self.entries: dict[str, Any] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+        if self.path is not None:
+            try:
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    self.entries = loaded
+            except (OSError, ValueError):
+                pass
+
+    @staticmethod
+    def _location() -> Path | None:
+        if os.environ.get("SB3DOCTOR_NO_CACHE"):
+            return None
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        return Path(base) / "sb3doctor" / "parsed-rules-v1.json"
+
+    @staticmethod
+    def _key(raw: bytes) -> str:
+        return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+    def get(self, raw: bytes) -> Any:
+        key = self._key(raw)
+        data = self.entries.get(key)
+        if data is not None:
+            self.used.add(key)
+        return data
+
+    def put(self, raw: bytes, data: Any) -> None:
+        # Only plain JSON data round-trips exactly (YAML could give int keys or dates).
+        if _plain_json(data):
+            key = self._key(raw)
+            self.entries[key] = data
+            self.used.add(key)
+            self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty or self.path is None:
+            return
+        keep = {k: v for k, v in self.entries.items() if k in self.used}
+        for k, v in self.entries.items():
+            if len(keep) >= self.MAX_ENTRIES:
+                break
+            keep.setdefault(k, v)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(keep, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+
+
+def _plain_json(x: Any) -> bool:
+    if isinstance(x, dict):
+        return all(isinstance(k, str) and _plain_json(v) for k, v in x.items())
+    if isinstance(x, list):
+        return all(_plain_json(v) for v in x)
+    return x is None or isinstance(x, (str, int, float, bool))
 
 
 def rule_files(location: Path) -> list[Path]:
@@ -406,13 +490,15 @@ def load_rules(locations: Iterable[Path]) -> list[Rule]:
     """
     rules: list[Rule] = []
     seen: dict[str, Path | None] = {}
+    cache = _ParseCache()
     for location in locations:
         for path in rule_files(Path(location)):
-            rule = load_rule_file(path)
+            rule = load_rule_file(path, cache)
             if rule.id in seen:
                 raise _err(path, f"rule {rule.id} is already defined in {seen[rule.id]}")
             seen[rule.id] = path
             rules.append(rule)
+    cache.save()
     return rules
 
 

@@ -100,8 +100,14 @@ def _header(run: Run, lang: str) -> Text:
     head.append(run.algo or t("algo_unknown", lang), style="bold cyan")
     head.append(f"  {t('steps', lang)}: ", style="dim")
     head.append(_steps_text(rng))
-    head.append(f"  {t('sources', lang)}: ", style="dim")
-    head.append(", ".join(p.name for p in run.source_files) or "-")
+    head.append(f"\n  {t('sources', lang)}: ", style="dim")
+    # Kinds, not file names: a run folder easily holds a dozen monitor files.
+    n_files = len(run.source_files)
+    head.append(", ".join(run.sources) or "-")
+    head.append(
+        f" ({n_files} {'file' if n_files == 1 else 'files'})" if lang != "zh" else f"（{n_files} 个文件）",
+        style="dim",
+    )
     return head
 
 
@@ -155,11 +161,9 @@ def _metric_rows(rr: RunReport, lang: str) -> list[Text]:
         row.append(f" {len(series):>6} ")
         row.append(sparkline(series.values), style=HEALTH_STYLE[worst.get(name)])
         if finite:
-            row.append(
-                f"  {t('first', lang)} {fmt_num(finite[0])}  {t('last', lang)} {fmt_num(finite[-1])}"
-                f"  {t('min', lang)} {fmt_num(min(finite))}  {t('max', lang)} {fmt_num(max(finite))}",
-                style="dim",
-            )
+            row.append(f"  {fmt_num(finite[0])} -> ")
+            row.append(fmt_num(finite[-1]), style="bold")
+            row.append(f"  [{fmt_num(min(finite))}, {fmt_num(max(finite))}]", style="dim")
         if len(finite) < len(series):
             row.append(f"  {len(series) - len(finite)} non-finite", style="bold red")
         rows.append(row)

@@ -13,8 +13,8 @@ WAREHOUSE_ID = "sb3doctor/WarehouseRobot-v0"
 
 __all__ = ["WAREHOUSE_ID", "WarehouseRobotEnv"]
 
-# The env enforces its own time limit (``max_episode_steps`` kwarg, scaled with the grid),
-# so no gymnasium TimeLimit is registered here: a fixed one would not follow grid_rows/cols.
+# The env enforces its own time limit (``time_limit`` kwarg, scaled with the grid), so no
+# gymnasium TimeLimit is registered here: a fixed one would not follow grid_rows/cols.
 if WAREHOUSE_ID not in gym.registry:
     gym.register(id=WAREHOUSE_ID, entry_point="sb3doctor.envs.warehouse:WarehouseRobotEnv")
 

@@ -21,8 +21,10 @@ Reward modes reproduce the seed's shaping experiments (each scale is a keyword a
 
 Unlike the seed's env, episodes are cut by a time limit (``truncated``) after
 ``max_episode_steps`` steps, by default ``2 * (rows + cols)`` (twice the longest shortest
-path). ``max_episode_steps=None`` restores the seed's endless episodes, which is what froze
-its episode statistics.
+path). The constructor argument is called ``time_limit`` because ``gymnasium.make`` keeps
+``max_episode_steps`` for itself (it would wrap a fixed ``TimeLimit`` instead, and drop
+``None``); ``time_limit=None`` restores the seed's endless episodes, which is what froze its
+episode statistics.
 
 Speed: positions are plain Python ints and every reward scale is precomputed, so a step
 does a few integer comparisons and copies one 4-element buffer into the returned
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -67,12 +69,12 @@ class WarehouseRobotEnv(gym.Env[np.ndarray, np.int64]):
     :param proximity_far: reward beyond the last band
     :param exploration_bonus: reward for entering a cell not yet visited this episode
     :param direction_bonus: reward for a move that brings the robot closer to the target
-    :param max_episode_steps: steps before ``truncated=True``; ``"auto"`` means
-        ``2 * (rows + cols)``, ``None`` means no limit (the seed's behaviour)
+    :param time_limit: steps before ``truncated=True`` (stored as ``max_episode_steps``);
+        ``"auto"`` means ``2 * (rows + cols)``, ``None`` means no limit (the seed's behaviour)
     :param render_mode: ``None``, ``"ansi"``, ``"rgb_array"`` or ``"human"`` (needs pygame)
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": _RENDER_MODES, "render_fps": 4}
+    metadata: dict[str, Any] = {"render_modes": _RENDER_MODES, "render_fps": 4}  # noqa: RUF012
 
     def __init__(
         self,
@@ -84,7 +86,7 @@ class WarehouseRobotEnv(gym.Env[np.ndarray, np.int64]):
         proximity_far: float = -0.01,
         exploration_bonus: float = 0.001,
         direction_bonus: float = 0.01,
-        max_episode_steps: int | str | None = "auto",
+        time_limit: int | str | None = "auto",
         render_mode: str | None = None,
     ) -> None:
         if int(grid_rows) < 2 or int(grid_cols) < 2:
@@ -96,7 +98,9 @@ class WarehouseRobotEnv(gym.Env[np.ndarray, np.int64]):
                 'render_mode="human" needs pygame: pip install pygame (or use "ansi" / "rgb_array")'
             )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
+            )
         self.grid_rows = int(grid_rows)
         self.grid_cols = int(grid_cols)
         self.reward_mode = reward_mode
@@ -105,11 +109,11 @@ class WarehouseRobotEnv(gym.Env[np.ndarray, np.int64]):
         self.proximity_far = float(proximity_far)
         self.exploration_bonus = float(exploration_bonus)
         self.direction_bonus = float(direction_bonus)
-        if max_episode_steps == "auto":
-            max_episode_steps = 2 * (self.grid_rows + self.grid_cols)
-        if max_episode_steps is not None and int(max_episode_steps) < 1:
-            raise ValueError(f"max_episode_steps must be >= 1 or None, got {max_episode_steps}")
-        self.max_episode_steps: int | None = None if max_episode_steps is None else int(max_episode_steps)
+        if time_limit == "auto":
+            time_limit = 2 * (self.grid_rows + self.grid_cols)
+        if time_limit is not None and int(time_limit) < 1:
+            raise ValueError(f"time_limit must be >= 1, 'auto' or None, got {time_limit!r}")
+        self.max_episode_steps: int | None = None if time_limit is None else int(time_limit)
         self.render_mode = render_mode
 
         self.action_space = spaces.Discrete(4)
@@ -139,7 +143,9 @@ class WarehouseRobotEnv(gym.Env[np.ndarray, np.int64]):
 
     # -- gymnasium API -------------------------------------------------------------------
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict]:
         """Put the robot at (0, 0) and draw a new target from the env's random generator."""
         super().reset(seed=seed)
         self.robot_row = self.robot_col = 0
@@ -189,7 +195,9 @@ class WarehouseRobotEnv(gym.Env[np.ndarray, np.int64]):
         else:
             reward = self.direction_bonus if dist_r + dist_c < old_distance else 0.0
         truncated = (
-            not terminated and self.max_episode_steps is not None and self.elapsed_steps >= self.max_episode_steps
+            not terminated
+            and self.max_episode_steps is not None
+            and self.elapsed_steps >= self.max_episode_steps
         )
         if self.render_mode == "human":
             self.render()
@@ -240,7 +248,9 @@ class WarehouseRobotEnv(gym.Env[np.ndarray, np.int64]):
             ((self.target_row, self.target_col), _TARGET, 4),
             ((self.robot_row, self.robot_col), _ROBOT, 8),
         ):
-            img[r * _CELL + margin : (r + 1) * _CELL - margin, c * _CELL + margin : (c + 1) * _CELL - margin] = colour
+            img[
+                r * _CELL + margin : (r + 1) * _CELL - margin, c * _CELL + margin : (c + 1) * _CELL - margin
+            ] = colour
         return img
 
     def _human(self) -> None:

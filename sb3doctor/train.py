@@ -134,7 +134,7 @@ def parse_overrides(items: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any
                 f"--set {item!r}: {key!r} is not a parameter name (env kwargs take the prefix env.)"
             )
         try:
-            value = yaml.load(raw, Loader=_ValueLoader) if raw.strip() else None  # noqa: S506
+            value = yaml.load(raw, Loader=_ValueLoader) if raw.strip() else None
         except yaml.YAMLError as exc:
             first = str(exc).splitlines()[0]
             raise ConfigError(f"--set {item!r}: the value is not valid YAML ({first})") from None

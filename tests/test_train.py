@@ -236,9 +236,10 @@ def test_select_device() -> None:
 
 
 def test_cli_device_cuda_without_gpu_is_a_one_line_error(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "sb3doctor", "train", "--device", "cuda", "--timesteps", "64"]
+    cmd += ["--logdir", str(tmp_path / "logs"), "--set", "n_steps=32", "--set", "batch_size=32"]
     proc = subprocess.run(
-        [sys.executable, "-m", "sb3doctor", "train", "--device", "cuda", "--timesteps", "64"]
-        + ["--logdir", str(tmp_path / "logs"), "--set", "n_steps=32", "--set", "batch_size=32"],
+        cmd,
         capture_output=True,
         text=True,
         env=cli_env(),

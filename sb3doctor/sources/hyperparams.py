@@ -62,8 +62,8 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     it, ts, nu = m.get("time/iterations"), m.get("time/total_timesteps"), m.get("train/n_updates")
     if it is not None and ts is not None:
         # Δtotal_timesteps / Δiterations within one learn() call (iterations restart per call).
-        ratios = [round(dts / dit) for dit, dts in _paired_deltas(it, ts) if dit > 0 and dts > 0]
-        rollout = _mode([float(r) for r in ratios])
+        sizes = [float(round(dts / dit)) for dit, dts in _paired_deltas(it, ts) if dit > 0 and dts > 0]
+        rollout = _mode(sizes)
         if rollout:
             hp["rollout_size"] = int(rollout)
     if run.algo in {"PPO", "RecurrentPPO", "MaskablePPO"} and it is not None and nu is not None:

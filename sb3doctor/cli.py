@@ -22,7 +22,9 @@ from sb3doctor.commands.train import train_command
 from sb3doctor.commands.watch import watch_command
 from sb3doctor.errors import SB3DoctorError
 
-EXIT_CODES_HELP = "Exit codes: 0 passed, 1 gate failed (findings at --fail-on), 2 could not run, 130 interrupted."
+EXIT_CODES_HELP = (
+    "Exit codes: 0 passed, 1 gate failed (findings at --fail-on), 2 could not run, 130 interrupted."
+)
 
 
 @click.group(

@@ -38,7 +38,9 @@ def write_csv(runs: list[Run], out: IO[str]) -> None:
     """Write the long table as CSV with a header row."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows((r, s, m, _num(v) if not math.isnan(v) else "nan", _num(w)) for r, s, m, v, w in iter_rows(runs))
+    writer.writerows(
+        (r, s, m, _num(v) if not math.isnan(v) else "nan", _num(w)) for r, s, m, v, w in iter_rows(runs)
+    )
 
 
 def write_json(runs: list[Run], out: IO[str]) -> None:
@@ -64,7 +66,9 @@ def write_parquet(runs: list[Run], destination: str) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as exc:
-        raise InputError("parquet export needs pyarrow: pip install 'sb3doctor[parquet]'", destination) from exc
+        raise InputError(
+            "parquet export needs pyarrow: pip install 'sb3doctor[parquet]'", destination
+        ) from exc
     cols: dict[str, list] = {c: [] for c in COLUMNS}
     for row in iter_rows(runs):
         for c, v in zip(COLUMNS, row):

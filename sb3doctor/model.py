@@ -237,4 +237,3 @@ def _json_number(x: float | None) -> float | str | None:
     if math.isnan(x) or math.isinf(x):
         return str(x)
     return x
-

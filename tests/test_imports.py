@@ -47,7 +47,7 @@ def test_import_sb3doctor_is_light() -> None:
             sys.executable,
             "-c",
             "import sys, sb3doctor; print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            + repr(FORBIDDEN + ["numpy", "rich", "yaml"])
+            + repr([*FORBIDDEN, "numpy", "rich", "yaml"])
             + "))",
         ],
         capture_output=True,

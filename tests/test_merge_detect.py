@@ -56,7 +56,10 @@ def test_precise_source_wins_and_stdout_fills_the_gaps() -> None:
 
 def test_equally_precise_kinds_do_not_duplicate_points() -> None:
     tb = src("tensorboard", {"train/loss": ([10, 20], [1.0, 2.0])})
-    csv = src("progress_csv", {"train/loss": ([10, 20], [1.0000001, 2.0000001]), "time/iterations": ([10, 20], [1, 2])})
+    csv = src(
+        "progress_csv",
+        {"train/loss": ([10, 20], [1.0000001, 2.0000001]), "time/iterations": ([10, 20], [1, 2])},
+    )
     merged = merge_sources([csv, tb])
     assert list(merged["train/loss"].values) == [1.0, 2.0]
     assert list(merged["time/iterations"].values) == [1, 2]

@@ -18,7 +18,9 @@ import click
     default=None,
     help="Output format (default: from the -o suffix, else csv).",
 )
-@click.option("--strict", is_flag=True, help="Fail on a corrupt record inside an event file instead of skipping it.")
+@click.option(
+    "--strict", is_flag=True, help="Fail on a corrupt record inside an event file instead of skipping it."
+)
 def export_command(paths: tuple[str, ...], output: str | None, fmt: str | None, strict: bool) -> int:
     """Export every metric point of the runs under PATHS as one long table.
 
@@ -40,7 +42,9 @@ def export_command(paths: tuple[str, ...], output: str | None, fmt: str | None, 
         for warning in run.warnings:
             click.echo(f"sb3doctor: warning: {warning}", err=True)
 
-    if output is not None and any(Path(output).resolve() == f.resolve() for r in runs for f in r.source_files):
+    if output is not None and any(
+        Path(output).resolve() == f.resolve() for r in runs for f in r.source_files
+    ):
         raise SB3DoctorError("refusing to overwrite a log file that was read", output)
     if fmt == "parquet":
         assert output is not None

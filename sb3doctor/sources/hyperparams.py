@@ -25,8 +25,8 @@ def _last(series: Series | None) -> float | None:
 
 def _paired_deltas(a: Series, b: Series) -> list[tuple[float, float]]:
     """Consecutive differences ``(delta a, delta b)`` at the steps both series carry."""
-    at_b = dict(zip(b.steps, b.values))
-    pairs = [(v, at_b[s]) for s, v in zip(a.steps, a.values) if s in at_b]
+    at_b = dict(zip(b.steps, b.values, strict=True))
+    pairs = [(v, at_b[s]) for s, v in zip(a.steps, a.values, strict=True) if s in at_b]
     return [(pairs[i + 1][0] - pairs[i][0], pairs[i + 1][1] - pairs[i][1]) for i in range(len(pairs) - 1)]
 
 

@@ -24,11 +24,11 @@ def iter_rows(runs: list[Run]) -> Iterator[tuple[str, int, str, float, float]]:
     for run in runs:
         for metric in sorted(run.metrics):
             s = run.metrics[metric]
-            for step, value, wall in zip(s.steps, s.values, s.wall_times):
+            for step, value, wall in zip(s.steps, s.values, s.wall_times, strict=True):
                 yield run.name, step, metric, value, wall
 
 
-def _num(x: float) -> str:
+def _wall(x: float) -> str:
     # repr() is the shortest string that reads back to the same float; NaN wall times
     # (sources without a clock) are written as empty cells.
     return "" if math.isnan(x) else repr(x)
@@ -38,9 +38,8 @@ def write_csv(runs: list[Run], out: IO[str]) -> None:
     """Write the long table as CSV with a header row."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows(
-        (r, s, m, _num(v) if not math.isnan(v) else "nan", _num(w)) for r, s, m, v, w in iter_rows(runs)
-    )
+    # A NaN metric value is data (e.g. explained_variance of constant returns): keep "nan".
+    writer.writerows((r, s, m, repr(v), _wall(w)) for r, s, m, v, w in iter_rows(runs))
 
 
 def write_json(runs: list[Run], out: IO[str]) -> None:
@@ -71,7 +70,7 @@ def write_parquet(runs: list[Run], destination: str) -> None:
         ) from exc
     cols: dict[str, list] = {c: [] for c in COLUMNS}
     for row in iter_rows(runs):
-        for c, v in zip(COLUMNS, row):
+        for c, v in zip(COLUMNS, row, strict=True):
             cols[c].append(v)
     cols["wall_time"] = [None if math.isnan(w) else w for w in cols["wall_time"]]
     table = pa.table(

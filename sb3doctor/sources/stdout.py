@@ -489,9 +489,9 @@ class StdoutParser:
         * ``time/total_timesteps`` went back: a new model (or ``learn()`` with the default
           ``reset_num_timesteps=True``);
         * ``Logging to <dir>`` naming another folder than the current run's;
-        * ``Using <device> device`` (printed when a model is built with ``verbose>=1``;
-          ``Model.load`` does not print it) unless ``Logging to`` then names the current
-          run's folder again (SB3 reuses it for ``learn(reset_num_timesteps=False)``).
+        * ``Using <device> device``: printed when a model is built with ``verbose>=1``
+          (``Model.load`` does not print it, and ``learn(reset_num_timesteps=False)``
+          continuing a run prints only ``Logging to`` with the same folder again).
         """
         if not self.runs:
             return True
@@ -501,7 +501,7 @@ class StdoutParser:
         current = self.runs[-1].facts.get("log_dir")
         if log_dir is not None and log_dir != current:
             return True
-        return self._device_hint and log_dir is None
+        return self._device_hint
 
     def _normalise_key(self, key: str) -> str:
         """Printed key -> metric name (legacy spaces, truncation); cached once settled."""

@@ -615,3 +615,37 @@ def test_export_cli_rejects_a_non_event_file(tmp_path: Path, capsys: pytest.Capt
     assert err == [
         f"sb3doctor: error: {g}: not a TensorBoard event file (the first record's length checksum is wrong)"
     ]
+
+
+def test_garbage_after_a_corrupt_header(sb3_dir: Path, tmp_path: Path) -> None:
+    """Nothing valid after a bad header: the rest is skipped with one clear warning."""
+    f = event_file(sb3_dir)
+    data = f.read_bytes()
+    off = records(data)[-3][0]
+    g = _copy(f, tmp_path, data[:off] + b"\x07" * 500)
+    src = assert_paths_agree(g)
+    assert src.warnings == [
+        f"{g}: corrupt record at byte {off} (bad length checksum); skipped it",
+        f"{g}: no valid record after byte {off}; ignored the last 500 bytes",
+    ]
+    assert ours(src) == ours(read_event_file(_copy(f, tmp_path / "cut", data[:off])))
+
+
+def test_tail_first_poll_of_a_big_file_and_garbage_growth(big_file: Path, tmp_path: Path) -> None:
+    """A big existing file is read on the first poll (numpy path); garbage warns once."""
+    g = _copy(big_file, tmp_path)
+    tail = EventFileTail(g)
+    first = tail.poll()
+    assert ours(first) == ours(read_event_file(big_file)) and first.warnings == []
+    size = g.stat().st_size
+    with open(g, "ab") as fh:
+        fh.write(b"\x07" * 100)  # a writer gone wrong
+    warned = tail.poll().warnings
+    assert warned == [f"{g}: corrupt record at byte {size} (bad length checksum); skipped it"]
+    with open(g, "ab") as fh:
+        fh.write(b"\x07" * 50)
+    assert tail.poll().warnings == []  # still lost, but already reported
+    with open(g, "ab") as fh:
+        fh.write(_gen_events.scalar_record("train/loss", 0.5, 99, 1.0))
+    again = tail.poll()
+    assert ours(again) == {"train/loss": [(99, 0.5, 1.0)]} and again.warnings == []

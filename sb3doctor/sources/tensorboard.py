@@ -381,8 +381,16 @@ class _Walk:
         self.warnings = warnings
         self.records = 0  # complete records read
         self.truncated_at: int | None = None  # offset of an incomplete last record
+        #: the data is the whole file (False: a tail that may still grow)
+        self.final = True
+        #: file offset of ``data[0]`` (a tail reads from the middle), for messages
+        self.base = 0
+        #: a corrupt header was followed by no valid header: resynchronise silently
+        #: at the start of the next run (a tail polled again)
+        self.lost_sync = False
 
     def corrupt(self, pos: int, what: str) -> None:
+        pos += self.base
         if self.strict:
             raise InputError(f"corrupt record at byte {pos} ({what})", self.path)
         self.warnings.append(f"{self.path}: corrupt record at byte {pos} ({what}); skipped it")
@@ -419,6 +427,9 @@ class _Walk:
         if limit is None:
             limit = end
         records = 0
+        start = pos
+        quiet = self.lost_sync
+        self.lost_sync = False
         try:
             while pos < limit:
                 if pos + 12 > end:
@@ -429,12 +440,21 @@ class _Walk:
                 if expect is None:
                     expect = _length_crc(n)
                 if hcrc != expect:
-                    self.corrupt(pos, "bad length checksum")
+                    if not (quiet and pos == start):
+                        self.corrupt(pos, "bad length checksum")
                     nxt = self.resync(pos, end)
                     if nxt is None:
-                        # Nothing valid follows (yet): keep the last bytes, a header may
-                        # still be arriving there.
-                        self.truncated_at = max(pos + 1, end - 11)
+                        if self.final:
+                            self.warnings.append(
+                                f"{self.path}: no valid record after byte {pos}; "
+                                f"ignored the last {end - pos} bytes"
+                            )
+                            pos = end
+                        else:
+                            # Nothing valid follows yet: keep the last 11 bytes, where a
+                            # header may be arriving, and resync quietly next time.
+                            self.lost_sync = True
+                            pos = max(pos + 1, end - 11)
                         break
                     pos = nxt
                     continue
@@ -584,18 +604,40 @@ _CHUNK_RECORDS = 1 << 17  # records decoded per vectorised batch (keeps temporar
 _LUT_LENGTHS = 1 << 16  # header CRCs of lengths below this come from a lookup table
 
 
+def _padded_read(fh: Any, size: int) -> tuple[bytearray, int]:
+    """Read ``size`` bytes into a buffer followed by ``_PAD`` zero bytes (one copy)."""
+    # The zero tail lets every gather read a fixed width past a record's end.
+    data = bytearray(size + _PAD)
+    got = fh.readinto(memoryview(data)[:size]) or 0
+    return data, got
+
+
 def _read_numpy(fh: Any, size: int, path: Path, strict: bool) -> SourceData:
+    data, size = _padded_read(fh, size)
+    _check_first_record(data, size, path)
+    warnings: list[str] = []
+    walk = _Walk(data, path, strict, _Sink(), warnings)
+    acc, _pos = _walk_numpy(walk, size)
+    walk.data = data = bytearray()  # free the file bytes before building the result arrays
+    _truncation_warning(path, walk)
+    src = SourceData(_KIND, path, warnings=warnings)
+    for tag, series in acc.finish().items():
+        src.metrics[tag.decode("utf-8", "replace")] = series
+    if not src.metrics:
+        warnings.append(f"{path}: no scalar summaries in this event file ({walk.records} records)")
+    return src
+
+
+def _walk_numpy(walk: _Walk, size: int) -> tuple[_NpAccumulator, int]:
+    """Read the records of ``walk.data[:size]`` (followed by ``_PAD`` zero bytes) with numpy.
+
+    Returns the points, per tag in file order, and the offset reached (as :meth:`_Walk.run`).
+    """
     import numpy as np
 
-    # One padded read: the zero tail lets every gather read a fixed width past a record.
-    data = bytearray(size + _PAD)
-    got = fh.readinto(memoryview(data)[:size])
-    size = got or 0
-    _check_first_record(data, size, path)
+    data = walk.data
+    sink = walk.sink
     buf = np.frombuffer(data, dtype=np.uint8)
-    warnings: list[str] = []
-    sink = _Sink()
-    walk = _Walk(data, path, strict, sink, warnings)
     acc = _NpAccumulator(np)
 
     starts, lengths = _candidate_starts(np, buf, data, size)
@@ -622,17 +664,9 @@ def _read_numpy(fh: Any, size: int, path: Path, strict: bool) -> SourceData:
         # corrupt record, the truncated tail): the pure-Python walk takes over.
         pos = walk.run(pos, size, limit)
         acc.flush_sink(sink)
-        if walk.truncated_at is not None:
+        if walk.truncated_at is not None or walk.lost_sync:
             break
-    del buf
-    data = bytearray()  # free the file bytes before building the result arrays
-    _truncation_warning(path, walk)
-    src = SourceData(_KIND, path, warnings=warnings)
-    for tag, series in acc.finish().items():
-        src.metrics[tag.decode("utf-8", "replace")] = series
-    if not src.metrics:
-        warnings.append(f"{path}: no scalar summaries in this event file ({walk.records} records)")
-    return src
+    return acc, pos
 
 
 def _strided(np: Any, data: bytearray, size: int, dtype: str) -> np.ndarray:
@@ -946,9 +980,13 @@ class EventFileTail:
         self.records = 0
         self._sink = _Sink()  # keeps the tag -> plugin map across polls
         self._checked = False
+        self._lost_sync = False
 
     def poll(self) -> SourceData:
         """Scalars of the records completed since the last poll (kind ``"tensorboard"``).
+
+        A first poll on a big existing file (more than :data:`NUMPY_THRESHOLD` new bytes)
+        uses the numpy decoder; small increments use the pure-Python one.
 
         :raises InputError: the file cannot be read or is not an event file (or, with
             ``strict``, holds a corrupt record)
@@ -964,24 +1002,42 @@ class EventFileTail:
                     self.offset = 0
                     self.records = 0
                     self._checked = False
+                    self._lost_sync = False
                     self._sink.plugins.clear()
                 fh.seek(self.offset)
-                data = fh.read()
+                big = size - self.offset > NUMPY_THRESHOLD
+                data: Any
+                if big:
+                    data, nbytes = _padded_read(fh, size - self.offset)
+                else:
+                    data = fh.read()
+                    nbytes = len(data)
         except PermissionError as exc:
             raise InputError("permission denied: cannot read it", self.path) from exc
         except OSError as exc:
             raise InputError(f"cannot read it ({exc.strerror or exc})", self.path) from exc
         sink = self._sink
         sink.series = {}
-        if not self._checked:
-            if len(data) < 12:
-                return _to_source(self.path, sink, warnings)
+        if not self._checked and self.offset == 0:
+            if nbytes < 12:
+                return SourceData(_KIND, self.path, warnings=warnings)
             n, c = _unpack_header(data, 0)
-            if self.offset == 0 and (len(data) >= 12 + n + 4 or c != _length_crc(n)):
-                _check_first_record(data, len(data), self.path)
+            if nbytes >= 12 + n + 4 or c != _length_crc(n):
+                _check_first_record(data, nbytes, self.path)
                 self._checked = True
         walk = _Walk(data, self.path, self.strict, sink, warnings)
-        consumed = walk.run(0, len(data))
+        walk.final = False
+        walk.base = self.offset
+        walk.lost_sync = self._lost_sync
+        src = SourceData(_KIND, self.path, warnings=warnings)
+        if big:
+            acc, consumed = _walk_numpy(walk, nbytes)
+            for tag, series in acc.finish().items():
+                src.metrics[tag.decode("utf-8", "replace")] = series
+        else:
+            consumed = walk.run(0, nbytes)
+            src = _to_source(self.path, sink, warnings)
+        self._lost_sync = walk.lost_sync
         self.offset += consumed
         self.records += walk.records
-        return _to_source(self.path, sink, warnings)
+        return src

@@ -106,7 +106,8 @@ class DoctorCallback(BaseCallback):
 
     After (or during) training: :attr:`active` holds the findings that hold now (rule id ->
     Finding), :attr:`events` every raise/clear as ``(step, "raised"|"cleared", Finding)``,
-    :attr:`stop_reason` why training was stopped (None if it was not), :attr:`run` the
+    :attr:`stop_reason` why training was stopped (None if it was not) and :attr:`stopped_at` the
+    step of the dump that stopped it, :attr:`run` the
     in-memory run the rules saw, and :attr:`eval_seconds` the time spent in the rules.
     """
 
@@ -126,6 +127,7 @@ class DoctorCallback(BaseCallback):
         self.active: dict[str, Finding] = {}
         self.events: list[tuple[int, str, Finding]] = []
         self.stop_reason: str | None = None
+        self.stopped_at: int | None = None
         self.run: Run = Run(path=Path("."), name="training", sources=["logger"])
         self.eval_seconds = 0.0
         self.dumps = 0
@@ -207,6 +209,7 @@ class DoctorCallback(BaseCallback):
             for f in current.values():
                 if self._stops(f):
                     self.stop_reason = f"{f.rule} {f.name} ({f.severity}): {f.message}"
+                    self.stopped_at = step
                     lines.append(f"sb3doctor: stopping training at step {step}: {self.stop_reason}")
                     break
         self._pending.extend(lines)
@@ -303,5 +306,5 @@ def _describe(f: Finding, step: int) -> str:
         observed = f" (observed {f.observed:.3g})"
     line = f"sb3doctor: [{f.severity}] {f.rule} {f.name} at step {step}: {f.message}{observed}"
     for a in f.advice:
-        line += f"\n    -> {a.param}: {a.current} -> {a.suggested}" + (f"  {a.text}" if a.text else "")
+        line += "\n    -> " + (a.text or f"{a.param}: {a.current} -> {a.suggested}")
     return line

@@ -238,6 +238,25 @@ class RereadTail:
 # --------------------------------------------------------------------------- one run
 
 
+class _LiveRun(Run):
+    """A :class:`Run` whose series the watcher keeps sorted, so its step range costs O(metrics).
+
+    ``Run.step_range`` scans every step (``max``), which on a run grown to a million scalars
+    would make each poll cost time proportional to the whole run.
+    """
+
+    sorted_ok = False
+
+    def step_range(self) -> tuple[int, int] | None:
+        """First and last step over all metrics (read off the ends of the sorted series)."""
+        if not self.sorted_ok:
+            return super().step_range()
+        ends = [(s.steps[0], s.steps[-1]) for s in self.metrics.values() if len(s)]
+        if not ends:
+            return None
+        return min(e[0] for e in ends), max(e[1] for e in ends)
+
+
 @dataclass
 class _Merged:
     """One metric of a run's merged table, grown in place.
@@ -262,7 +281,7 @@ class RunState:
         self.config = config or {}
         self.tails: dict[str, Tail] = {}
         self.sources: dict[str, SourceData] = {}
-        self.run = Run(path=path, name=name)
+        self.run = _LiveRun(path=path, name=name)
         self._merged: dict[str, _Merged] = {}
         self.active: dict[str, Finding] = {}
         self.started = False
@@ -307,6 +326,7 @@ class RunState:
         self._touch()
 
     def _touch(self) -> None:
+        self.run.sorted_ok = False
         self.dirty = True
         self.last_growth = time.monotonic()
 
@@ -391,6 +411,7 @@ class RunState:
             run.metrics.get(k) is not m.series for k, m in self._merged.items()
         ):
             run.metrics = {k: self._merged[k].series for k in sorted(self._merged)}
+        run.sorted_ok = True
         names = [self.name, self.path.name]
         if isinstance(run.facts.get("log_dir"), str):
             names.insert(0, run.facts["log_dir"])
@@ -564,9 +585,13 @@ class _Watch:
         return events
 
     def idle_for(self) -> float:
-        """Seconds since any watched run last grew (since the watcher started if none has)."""
+        """Seconds since any watched run last grew; 0 while no run has started.
+
+        Waiting for training to write its first dump (imports, env creation, a long first
+        rollout) is not idleness: ``--idle-timeout`` counts from the first data on.
+        """
         started = [s.last_growth for s in self.runs.values() if s.started]
-        return time.monotonic() - (max(started) if started else self._started)
+        return time.monotonic() - max(started) if started else 0.0
 
     def _finish_tails(self) -> list[WatchEvent]:
         return []

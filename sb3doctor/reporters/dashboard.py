@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from sb3doctor.model import Finding, Series, severity_rank
+from sb3doctor.model import Advice, Finding, Series, severity_rank
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console, RenderableType
@@ -84,6 +84,11 @@ def metric_health(metric: str, findings: Iterable[Finding]) -> str | None:
     return worst
 
 
+def advice_text(a: Advice) -> str:
+    """The advice sentence, or ``param: current -> suggested`` when the rule gave none."""
+    return a.text or f"{a.param}: {a.current} -> {a.suggested}"
+
+
 def event_line(event: WatchEvent) -> str:
     """One plain line for an event (for a terminal that is not showing the dashboard)."""
     head = f"[{event.run}]"
@@ -92,7 +97,7 @@ def event_line(event: WatchEvent) -> str:
     if event.kind == "finding_raised" and f is not None:
         line = f"{head} {_MARKS.get(f.severity, '?')} {f.severity} {f.rule} {f.name}{step}: {f.message}"
         for a in f.advice:
-            line += f"\n{head}     -> {a.param}: {a.current} -> {a.suggested}"
+            line += f"\n{head}     -> {advice_text(a)}"
         return line
     if event.kind == "finding_cleared" and f is not None:
         return f"{head} ✓ cleared {f.rule} {f.name}{step}"
@@ -195,7 +200,7 @@ class Dashboard:
             )
             lines.append(text)
             for a in f.advice:
-                lines.append(Text(f"    -> {a.param}: {a.current} -> {a.suggested}", style="dim"))
+                lines.append(Text(f"    -> {advice_text(a)}", style="dim"))
         if not findings:
             lines.append(Text("✓ no active findings", style="green"))
         speed = state.steps_per_second()

@@ -1,0 +1,105 @@
+"""DoctorCallback inside real SB3 training: stop a broken run, leave a healthy one alone."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(1)
+
+from stable_baselines3 import A2C, DQN, PPO, SAC, TD3  # noqa: E402
+from stable_baselines3.common.callbacks import CallbackList, EvalCallback  # noqa: E402
+from stable_baselines3.common.logger import configure  # noqa: E402
+
+from sb3doctor.callbacks import DoctorCallback  # noqa: E402
+from sb3doctor.train import build_model, resolve_config  # noqa: E402
+
+
+def preset_model(name: str, timesteps: int, tmp_path: Path):  # type: ignore[no-untyped-def]
+    config = resolve_config(preset=name, timesteps=timesteps, device="cpu", logdir=tmp_path)
+    model = build_model(config, device="cpu")
+    # Keep a csv and the tables: the callback's counters must land in both.
+    model.set_logger(configure(str(tmp_path / "log"), ["stdout", "csv", "tensorboard"]))
+    return model, config
+
+
+@pytest.mark.slow
+def test_stops_a_real_lr_too_high_run_early(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model, config = preset_model("lr-too-high", 20_000, tmp_path)
+    doctor = DoctorCallback(stop_on=["lr_too_high"])
+    model.learn(config.total_timesteps, callback=doctor)
+
+    assert doctor.stop_reason is not None and doctor.stop_reason.startswith("PPO-KL-HIGH")
+    assert model.num_timesteps < config.total_timesteps  # stopped early, not at the end
+    # ... and at once: on the first env step after the dump that raised the finding.
+    assert doctor.stopped_at is not None
+    assert doctor.stopped_at < model.num_timesteps <= doctor.stopped_at + config.n_envs
+    raised = [f for _, kind, f in doctor.events if kind == "raised"]
+    assert any(f.category == "lr_too_high" for f in raised)
+    out = capsys.readouterr().out
+    assert "sb3doctor: stopping training at step" in out
+    # The counters went into the same dump as the values that raised them.
+    with open(tmp_path / "log" / "progress.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert float(rows[-1]["doctor/warnings"]) + float(rows[-1]["doctor/errors"]) >= 1
+    assert float(rows[0]["doctor/warnings"]) == 0
+    # The finding text went to TensorBoard (as a text summary), not into the tables or the csv.
+    (event_file,) = (tmp_path / "log").glob("events.out.tfevents.*")
+    assert b"doctor/findings" in event_file.read_bytes()
+    assert "doctor/findings" not in rows[0]
+    # The writers were removed at the end of learn().
+    assert not any(type(f).__module__ == "sb3doctor.callbacks" for f in model.logger.output_formats)
+
+
+@pytest.mark.slow
+def test_leaves_a_healthy_run_alone(tmp_path: Path) -> None:
+    model, _ = preset_model("healthy", 8_192, tmp_path)
+    doctor = DoctorCallback(stop_on="error")
+    model.learn(8_192, callback=doctor)
+    assert doctor.stop_reason is None
+    assert model.num_timesteps >= 8_192
+    assert doctor.dumps >= 7
+    assert not any(f.category == "lr_too_high" for _, _, f in doctor.events)
+    assert not any(f.severity == "error" for f in doctor.active.values())
+
+
+ALGOS = {
+    "PPO": (PPO, "CartPole-v1", {"n_steps": 128, "batch_size": 64, "n_epochs": 2}, "train/approx_kl"),
+    "A2C": (A2C, "CartPole-v1", {}, "train/policy_loss"),
+    "DQN": (DQN, "CartPole-v1", {"learning_starts": 100, "train_freq": 4}, "rollout/exploration_rate"),
+    "SAC": (
+        SAC,
+        "Pendulum-v1",
+        {"learning_starts": 100, "batch_size": 32, "policy_kwargs": {"net_arch": [32]}},
+        "train/ent_coef",
+    ),
+    "TD3": (
+        TD3,
+        "Pendulum-v1",
+        {"learning_starts": 100, "batch_size": 32, "policy_kwargs": {"net_arch": [32]}},
+        "train/critic_loss",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo", list(ALGOS))
+def test_every_algorithm_with_eval_callback(algo: str, tmp_path: Path) -> None:
+    cls, env_id, kwargs, key = ALGOS[algo]
+    steps = 400 if algo in ("SAC", "TD3") else 1_500
+    model = cls("MlpPolicy", env_id, seed=0, verbose=0, device="cpu", **kwargs)
+    log_interval = 1 if algo in ("SAC", "TD3") else None
+    doctor = DoctorCallback(verbose=0)
+    eval_freq = 200 if algo in ("SAC", "TD3") else 500
+    evaluation = EvalCallback(model.get_env(), eval_freq=eval_freq, n_eval_episodes=1, verbose=0)
+    learn_kwargs = {"log_interval": log_interval} if log_interval else {}
+    model.learn(steps, callback=CallbackList([evaluation, doctor]), **learn_kwargs)
+    assert doctor.dumps >= 2
+    assert doctor.run.algo == algo
+    assert key in doctor.run.metrics
+    assert "eval/mean_reward" in doctor.run.metrics  # EvalCallback's own dumps are seen too
+    steps_seen = list(doctor.run.metrics["eval/mean_reward"].steps)
+    assert steps_seen == sorted(steps_seen) and steps_seen[0] >= eval_freq

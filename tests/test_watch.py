@@ -1,0 +1,399 @@
+"""sb3doctor watch: incremental reading, run discovery, events, the CLI and a real training."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from sb3doctor.model import Finding
+from sb3doctor.sources import read_runs
+from sb3doctor.sources.stdout import read_stdout
+from sb3doctor.sources.tensorboard import read_event_file
+from sb3doctor.watch import EVENT_KINDS, StreamWatcher, Watcher, make_evaluator
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def no_rules(run: object) -> list[Finding]:
+    return []
+
+
+def sb3_logger(folder: Path, formats: list[str]):  # type: ignore[no-untyped-def]
+    """SB3's own logger writing to ``folder``: the real writers, real file formats."""
+    from stable_baselines3.common.logger import configure
+
+    return configure(str(folder), formats)
+
+
+def dump_ppo_like(logger, step: int, *, kl: float, loss: float = 0.5, it: int = 1) -> None:  # type: ignore[no-untyped-def]
+    """One PPO dump with the keys SB3's PPO records (values chosen by the test)."""
+    logger.record("rollout/ep_len_mean", 20.0 + it)
+    logger.record("rollout/ep_rew_mean", 20.0 + it)
+    logger.record("time/fps", 500)
+    logger.record("time/iterations", it, exclude="tensorboard")
+    logger.record("time/total_timesteps", step, exclude="tensorboard")
+    logger.record("train/approx_kl", kl)
+    logger.record("train/clip_fraction", 0.1)
+    logger.record("train/clip_range", 0.2)
+    logger.record("train/entropy_loss", -0.6)
+    logger.record("train/explained_variance", 0.5)
+    logger.record("train/learning_rate", 0.0003)
+    logger.record("train/loss", loss)
+    logger.record("train/n_updates", it * 10, exclude="tensorboard")
+    logger.record("train/policy_gradient_loss", -0.01)
+    logger.record("train/value_loss", 1.0)
+    logger.dump(step)
+
+
+def same_metrics(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for k in a:
+        if list(a[k].steps) != list(b[k].steps):
+            return False
+        va, vb = list(a[k].values), list(b[k].values)
+        if any(not (x == y or (math.isnan(x) and math.isnan(y))) for x, y in zip(va, vb)):
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- incremental reading
+
+
+@pytest.mark.parametrize("fixture", ["ppo_cartpole/PPO_1", "a2c_cartpole/A2C_1", "dqn_cartpole/DQN_1"])
+def test_incremental_table_equals_analyze(tmp_path: Path, fixture: str) -> None:
+    """The watcher's merged table (event file + stdout log) is exactly what analyze reads."""
+    src = FIXTURES / fixture
+    if not src.is_dir():
+        pytest.fail(f"fixture {src} missing: run fixtures/make_fixtures.py")
+    run_dir = tmp_path / src.name
+    run_dir.mkdir()
+    for f in src.iterdir():
+        if "tfevents" in f.name or f.name == "stdout.log":
+            shutil.copy(f, run_dir)
+    watcher = Watcher(run_dir, no_rules)
+    events = watcher.poll()
+    assert [e.kind for e in events] == ["run_started"]
+    ours = watcher.runs[str(run_dir)].snapshot()
+    theirs = read_runs(run_dir)[0]
+    assert same_metrics(ours.metrics, theirs.metrics)
+    assert ours.algo == theirs.algo
+    assert ours.hyperparams == theirs.hyperparams
+
+
+def test_event_file_appended_in_chunks_splitting_records(tmp_path: Path) -> None:
+    """Bytes arriving cut mid-record are never misread: each poll sees a prefix of the final table."""
+    source = tmp_path / "src"
+    logger = sb3_logger(source, ["tensorboard"])
+    for i in range(1, 41):
+        dump_ppo_like(logger, i * 256, kl=0.01 * i, it=i)
+    logger.close()
+    (event_file,) = source.glob("events.out.tfevents.*")
+    data = event_file.read_bytes()
+
+    run_dir = tmp_path / "logs" / "PPO_1"
+    run_dir.mkdir(parents=True)
+    target = run_dir / event_file.name
+    watcher = Watcher(tmp_path / "logs", no_rules)
+    # 97 bytes is shorter than most records and shares no divisor with their sizes, so nearly
+    # every chunk ends inside a record (header, payload or CRC).
+    sizes: list[int] = []
+    with open(target, "wb") as fh:
+        for start in range(0, len(data), 97):
+            fh.write(data[start : start + 97])
+            fh.flush()
+            watcher.poll()
+            state = watcher.runs.get(str(run_dir))
+            if state is not None and "train/approx_kl" in state.run.metrics:
+                kl = state.run.metrics["train/approx_kl"]
+                # Values so far are exactly the first ones written, in order.
+                assert list(kl.values) == pytest.approx([0.01 * i for i in range(1, len(kl) + 1)], rel=1e-6)
+                sizes.append(len(kl))
+    assert sizes == sorted(sizes) and sizes[-1] == 40
+    assert len(set(sizes)) > 10  # it really grew poll by poll
+    full = read_event_file(event_file)
+    assert same_metrics(watcher.runs[str(run_dir)].snapshot().metrics, full.metrics)
+
+
+def test_stdout_log_appended_mid_table(tmp_path: Path) -> None:
+    """A half-written SB3 table is kept for the next poll; the result equals reading the whole log."""
+    source = tmp_path / "src"
+    logger = sb3_logger(source, ["log"])
+    for i in range(1, 16):
+        dump_ppo_like(logger, i * 256, kl=0.01 * i, it=i)
+    logger.close()
+    text = (source / "log.txt").read_bytes()
+
+    log = tmp_path / "train.log"
+    log.write_bytes(b"")
+    watcher = Watcher(log, no_rules)
+    counts = []
+    with open(log, "ab") as fh:
+        for start in range(0, len(text), 53):
+            fh.write(text[start : start + 53])
+            fh.flush()
+            watcher.poll()
+            state = next(iter(watcher.runs.values()))
+            if state.started:
+                steps = list(state.run.metrics["time/total_timesteps"].steps)
+                # Only complete tables: each one carries every key of the dump.
+                assert all(len(s) == len(steps) for s in state.run.metrics.values())
+                counts.append(len(steps))
+    assert counts[-1] == 15 and len(set(counts)) == 15
+    expected = read_stdout(log)[0]
+    assert same_metrics(next(iter(watcher.runs.values())).snapshot().metrics, expected.metrics)
+
+
+def test_new_run_folder_is_picked_up(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    watcher = Watcher(logs, no_rules)
+    assert watcher.poll() == []  # nothing written yet: wait, no error
+    first = sb3_logger(logs / "PPO_1", ["tensorboard"])
+    dump_ppo_like(first, 256, kl=0.01)
+    assert [(e.kind, e.run) for e in watcher.poll()] == [("run_started", "PPO_1")]
+    dump_ppo_like(first, 512, kl=0.01, it=2)
+    assert watcher.poll() == []  # growth alone is no event
+    second = sb3_logger(logs / "PPO_2", ["tensorboard"])
+    dump_ppo_like(second, 256, kl=0.01)
+    assert [(e.kind, e.run) for e in watcher.poll()] == [("run_started", "PPO_2")]
+    assert len(watcher.runs[str(logs / "PPO_1")].run.metrics["train/approx_kl"]) == 2
+    first.close()
+    second.close()
+    finished = watcher.finish("idle")
+    assert sorted(e.run for e in finished if e.kind == "run_finished") == ["PPO_1", "PPO_2"]
+
+
+def test_findings_are_raised_once_and_cleared(tmp_path: Path) -> None:
+    """A rule that starts holding is announced once; when it stops holding, a cleared event follows."""
+    logs = tmp_path / "logs"
+    logger = sb3_logger(logs / "PPO_1", ["tensorboard"])
+    watcher = Watcher(logs, make_evaluator())
+    kinds: list[tuple[str, str | None]] = []
+    # 8 updates with approx_kl 0.1 (median > 0.05 -> PPO-KL-HIGH), then 12 calm ones.
+    for i in range(1, 21):
+        dump_ppo_like(logger, i * 256, kl=0.1 if i <= 8 else 0.01, it=i)
+        kinds += [(e.kind, e.finding.rule if e.finding else None) for e in watcher.poll()]
+    logger.close()
+    kl_events = [k for k in kinds if k[1] == "PPO-KL-HIGH"]
+    assert kl_events == [("finding_raised", "PPO-KL-HIGH"), ("finding_cleared", "PPO-KL-HIGH")]
+    assert kinds[0] == ("run_started", None)
+
+
+def test_stream_watcher_splits_printed_runs() -> None:
+    """Two models printed one after another on one stdout become two runs."""
+    from stable_baselines3.common.logger import HumanOutputFormat, Logger
+
+    import io
+
+    buf = io.StringIO()
+    logger = Logger(folder=None, output_formats=[HumanOutputFormat(buf)])
+    for i in range(1, 4):
+        dump_ppo_like(logger, i * 256, kl=0.01, it=i)
+    for i in range(1, 3):  # total_timesteps goes back: a new model
+        dump_ppo_like(logger, i * 128, kl=0.01, it=i)
+    watcher = StreamWatcher(no_rules)
+    text = buf.getvalue()
+    events = []
+    for start in range(0, len(text), 200):
+        events += watcher.feed(text[start : start + 200])
+    events += watcher.finish("end of input")
+    assert [(e.kind, e.run) for e in events] == [
+        ("run_started", "stdin"),
+        ("run_finished", "stdin"),
+        ("run_started", "stdin#2"),
+        ("run_finished", "stdin#2"),
+    ]
+    assert events[1].step == 768 and events[3].step == 256
+
+
+def test_dashboard_renders_metrics_and_findings(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from sb3doctor.reporters.dashboard import Dashboard
+
+    logs = tmp_path / "logs"
+    logger = sb3_logger(logs / "PPO_1", ["tensorboard"])
+    watcher = Watcher(logs, make_evaluator())
+    for i in range(1, 9):
+        dump_ppo_like(logger, i * 256, kl=0.3, it=i)
+    logger.close()
+    events = watcher.poll()
+    console = Console(record=True, width=120, force_terminal=True, color_system="truecolor")
+    dash = Dashboard(console)
+    dash.emit(events)
+    console.print(dash.render(list(watcher.runs.values())))
+    out = console.export_text()
+    assert "PPO_1 · PPO · step 2,048" in out
+    assert "train/approx_kl" in out and "PPO-KL-HIGH" in out
+    assert "[PPO_1] ✗ error PPO-KL-HIGH" in out  # the escalated severity, announced once
+    assert "learning_rate" in out  # advice shown
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def sb3doctor(*args: str, **kw) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
+    return subprocess.run(
+        [sys.executable, "-m", "sb3doctor", *args], capture_output=True, text=True, cwd=ROOT, env=ENV, **kw
+    )
+
+
+def parse_jsonl(text: str) -> list[dict]:
+    events = [json.loads(line) for line in text.splitlines() if line.strip()]
+    assert all(e["event"] in EVENT_KINDS for e in events)
+    return events
+
+
+def test_exit_on_error_with_nan_metric(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logger = sb3_logger(logs / "PPO_1", ["tensorboard"])
+    for i in range(1, 9):
+        dump_ppo_like(logger, i * 256, kl=0.5 if i > 2 else 0.01, loss=math.nan if i > 4 else 0.3, it=i)
+    logger.close()
+    proc = sb3doctor(
+        "watch", str(logs), "--format", "jsonl", "--exit-on", "error", "--idle-timeout", "20", timeout=60
+    )
+    assert proc.returncode == 1, proc.stderr
+    events = parse_jsonl(proc.stdout)
+    raised = [e for e in events if e["event"] == "finding_raised"]
+    assert any(e["finding"]["severity"] == "error" for e in raised)
+    for e in raised:  # the same fields as analyze --format json
+        assert set(e["finding"]) >= {"rule", "name", "category", "severity", "metric", "message", "advice"}
+    assert events[-1]["event"] == "run_finished" and events[-1]["reason"] == "exit-on"
+
+
+def test_exit_on_warning_not_triggered_by_clean_run(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logger = sb3_logger(logs / "PPO_1", ["tensorboard"])
+    for i in range(1, 9):
+        dump_ppo_like(logger, i * 256, kl=0.01, it=i)
+    logger.close()
+    proc = sb3doctor(
+        "watch",
+        str(logs),
+        "--format",
+        "jsonl",
+        "--exit-on",
+        "error",
+        "--idle-timeout",
+        "0.5",
+        "--interval",
+        "0.1",
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    events = parse_jsonl(proc.stdout)
+    assert [e["event"] for e in events] == ["run_started", "run_finished"]
+    assert events[-1]["reason"] == "idle" and events[-1]["step"] == 2048
+
+
+def test_bad_path_is_a_one_line_error(tmp_path: Path) -> None:
+    proc = sb3doctor("watch", str(tmp_path / "nope"), timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"sb3doctor: error: {tmp_path / 'nope'}: no such file or directory"
+
+
+def test_ctrl_c_exits_130(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sb3doctor", "watch", str(logs), "--format", "jsonl", "--interval", "0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=ENV,
+    )
+    time.sleep(3)  # let it start polling
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- real training
+
+
+TRAIN = textwrap.dedent(
+    """
+    import sys, torch
+    torch.set_num_threads(1)
+    from stable_baselines3 import PPO
+    model = PPO("MlpPolicy", "CartPole-v1", n_steps=256, batch_size=64, n_epochs={epochs},
+                learning_rate={lr}, verbose={verbose}, seed=0, tensorboard_log={tb!r})
+    model.learn({steps})
+    """
+)
+
+
+@pytest.mark.slow
+def test_watch_follows_a_real_training_process(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    watch = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sb3doctor",
+            "watch",
+            str(logs),
+            "--format",
+            "jsonl",
+            "--interval",
+            "0.2",
+            "--idle-timeout",
+            "4",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=ENV,
+    )
+    code = TRAIN.format(epochs=2, lr=3e-4, verbose=0, tb=str(logs), steps=2560)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, env=ENV, timeout=120)
+    out, err = watch.communicate(timeout=60)
+    assert watch.returncode == 0, err
+    events = parse_jsonl(out)
+    started = [e for e in events if e["event"] == "run_started"]
+    finished = [e for e in events if e["event"] == "run_finished"]
+    assert [e["run"] for e in started] == ["PPO_1"] and started[0]["algo"] in ("PPO", None)
+    # Seen while it trained: the first event came before the last dump (step 2560).
+    assert started[0]["step"] < 2560
+    assert finished and finished[0]["step"] == 2560 and finished[0]["reason"] == "idle"
+
+
+@pytest.mark.slow
+def test_watch_stdin_passes_training_output_through(tmp_path: Path) -> None:
+    """`python train.py | sb3doctor watch -`: stdout byte-identical to the training's, findings on stderr."""
+    code = TRAIN.format(epochs=10, lr=0.05, verbose=1, tb=None, steps=1792)
+    script = tmp_path / "train.py"
+    script.write_text(code)
+    raw = tmp_path / "raw.txt"
+    # tee hands the very same byte stream to a file and to watch.
+    cmd = (
+        f"{sys.executable} {script} | tee {raw} | "
+        f"{sys.executable} -m sb3doctor watch - --format jsonl --interval 0.2"
+    )
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, cwd=ROOT, env=ENV, timeout=180)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == raw.read_bytes()
+    assert proc.stdout.count(b"| time/") == 7  # the SB3 tables really went through
+    events = parse_jsonl(proc.stderr.decode())
+    assert events[0]["event"] == "run_started" and events[0]["run"] == "stdin"
+    assert any(e["event"] == "finding_raised" and e["finding"]["category"] == "lr_too_high" for e in events)
+    assert events[-1]["event"] == "run_finished" and events[-1]["reason"] == "end of input"
+    assert events[-1]["step"] == 1792

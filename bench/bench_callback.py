@@ -70,7 +70,8 @@ def main() -> None:
     print(
         f"PPO CartPole {args.timesteps} steps, {args.reps} paired reps: with/without = "
         f"{statistics.median(ratios):.3f}x (median); time in the rules = "
-        f"{statistics.median(shares) * 100:.2f} % of training, {statistics.median(per_dump) * 1e3:.2f} ms per dump (target < 1 %)"
+        f"{statistics.median(shares) * 100:.2f} % of training, "
+        f"{statistics.median(per_dump) * 1e3:.2f} ms per dump (target < 1 %)"
     )
 
 

@@ -227,7 +227,8 @@ def main() -> None:
         )
         peer = next(r for r in rows if r["bench"] == "reread" and r["file_scalars"] == size)
         print(
-            f"{size:>12,} scalars: first poll {one['first_poll_s']:.2f} s; 1-dump poll {one['poll_ms']:.2f} ms "
+            f"{size:>12,} scalars: first poll {one['first_poll_s']:.2f} s; "
+            f"1-dump poll {one['poll_ms']:.2f} ms "
             f"vs re-read {peer['poll_ms']:.1f} ms ({peer['poll_ms'] / one['poll_ms']:.0f}x)"
         )
     small = next(

@@ -64,7 +64,7 @@ def same_metrics(a: dict, b: dict) -> bool:
         if list(a[k].steps) != list(b[k].steps):
             return False
         va, vb = list(a[k].values), list(b[k].values)
-        if any(not (x == y or (math.isnan(x) and math.isnan(y))) for x, y in zip(va, vb)):
+        if any(not (x == y or (math.isnan(x) and math.isnan(y))) for x, y in zip(va, vb, strict=True)):
             return False
     return True
 
@@ -194,9 +194,9 @@ def test_findings_are_raised_once_and_cleared(tmp_path: Path) -> None:
 
 def test_stream_watcher_splits_printed_runs() -> None:
     """Two models printed one after another on one stdout become two runs."""
-    from stable_baselines3.common.logger import HumanOutputFormat, Logger
-
     import io
+
+    from stable_baselines3.common.logger import HumanOutputFormat, Logger
 
     buf = io.StringIO()
     logger = Logger(folder=None, output_formats=[HumanOutputFormat(buf)])
@@ -319,7 +319,7 @@ def test_ctrl_c_exits_130(tmp_path: Path) -> None:
     )
     time.sleep(3)  # let it start polling
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
 

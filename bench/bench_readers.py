@@ -129,8 +129,14 @@ def _fmt_s(x: float) -> str:
     return f"{x:.4f}" if x < 1 else f"{x:.2f}"
 
 
-def bench_readers(names: list[str], repeat: int, quick: bool) -> dict[str, dict[str, list[dict]]]:
-    """Time every method on every file; rotate the order of methods between repetitions."""
+def bench_readers(
+    names: list[str], repeat: int, quick: bool, peer_runs: int | None = None
+) -> dict[str, dict[str, list[dict]]]:
+    """Time every method on every file; rotate the order of methods between repetitions.
+
+    :param peer_runs: at most this many runs of tbparse / EventAccumulator per file
+        (they take minutes on the big files); default: ``repeat``
+    """
     results: dict[str, dict[str, list[dict]]] = {}
     for name in names:
         n, path = FILES[name]
@@ -139,11 +145,12 @@ def bench_readers(names: list[str], repeat: int, quick: bool) -> dict[str, dict[
             methods = ["sb3doctor"]
         reps = repeat if name != "5M" else max(1, repeat // 2)
         results[name] = {m: [] for m in methods}
+        cap = peer_runs if peer_runs is not None else repeat
         for r in range(reps):
             order = methods[r % len(methods) :] + methods[: r % len(methods)]
             for m in order:
-                if name == "5M" and m != "sb3doctor" and results[name][m]:
-                    continue  # one run of the slow peers on 5M is plenty (~2 min each)
+                if m != "sb3doctor" and len(results[name][m]) >= (1 if name == "5M" else cap):
+                    continue  # the slow peers: one run on 5M is plenty (~2 min each)
                 res = _run_worker(m, path)
                 results[name][m].append(res)
                 print(f"  {name:8} {m:18} run {r + 1}: {_fmt_s(res['seconds'])} s", flush=True)
@@ -261,6 +268,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the slow peers on the 5M file; 2 repetitions")
     ap.add_argument("--repeat", type=int, default=None, help="repetitions per method and file (default 3)")
     ap.add_argument("--files", default="typical,1M,5M", help="comma-separated subset of typical,1M,5M")
+    ap.add_argument(
+        "--peer-runs", type=int, default=None, help="at most this many runs of each peer per file"
+    )
     ap.add_argument("--cli-runs", type=int, default=10, help="runs for the whole-process timings")
     ap.add_argument("--worker", nargs=2, metavar=("METHOD", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -271,7 +281,7 @@ def main() -> None:
     repeat = args.repeat or (2 if args.quick else 3)
     ensure_files(sorted(set(names) | {"typical"}, key=list(FILES).index))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    results = bench_readers(names, repeat, args.quick)
+    results = bench_readers(names, repeat, args.quick, args.peer_runs)
     print_reader_table(results)
     if "5M" in names:
         bench_memory()

@@ -729,8 +729,6 @@ def _decode_run(
     f32 = _strided(np, data, size, "<f4")
     u64 = _strided(np, data, size, "<u8")
     u32 = _strided(np, data, size, "<u4")
-    shifts = (np.arange(10, dtype=np.uint64) * np.uint64(7)).reshape(1, 10)
-    cols = np.arange(10, dtype=np.int64).reshape(1, 10)
     for lo in range(0, len(starts), _CHUNK_RECORDS):
         s = starts[lo : lo + _CHUNK_RECORDS]
         n = lengths[lo : lo + _CHUNK_RECORDS]
@@ -741,29 +739,42 @@ def _decode_run(
             bad = _payload_crc_np(np, buf, u32, p, n)
             for i in np.flatnonzero(bad).tolist():
                 walk.corrupt(int(s[i]), "bad data checksum")
-        # step varint: up to 10 bytes after 0x10
-        vb = buf[(p + 10)[:, None] + cols]
-        cont = vb >= 0x80
-        vlen = np.argmin(cont, axis=1) + 1
-        vok = ~cont[np.arange(len(s)), vlen - 1]
-        used = cols < vlen[:, None]
-        step = (((vb & 0x7F).astype(np.uint64) << shifts) * used).sum(axis=1, dtype=np.uint64).view(np.int64)
+        # One unaligned 64-bit read gives the step's key byte (0x10) and up to 7 varint
+        # bytes (steps < 2**49; longer varints take the fallback). The varint ends at the
+        # first of those bytes whose high bit is clear.
+        w9 = u64[p + 9]
+        stop = ~w9 & np.uint64(0x8080808080808000)
+        lowbit = stop & (~stop + np.uint64(1))
+        vlen = np.frexp(lowbit.astype(np.float64))[1] // 8 - 1  # exact: lowbit is 2**k
+        vlen = np.maximum(vlen, 1)  # lowbit == 0 (no stop byte): rejected via `stop` below
+        raw = (w9 >> np.uint64(8)) & (
+            (np.uint64(1) << (vlen.astype(np.uint64) * np.uint64(8))) - np.uint64(1)
+        )
+        step = np.zeros(len(s), dtype=np.uint64)
+        for k in range(7):
+            step |= ((raw >> np.uint64(8 * k)) & np.uint64(0x7F)) << np.uint64(7 * k)
         i = p + 10 + vlen
-        t = buf[i + 5].astype(np.int64)
+        # 2a L1 0a L2 0a T, checked as one 48-bit word: L1 = T + 9, L2 = T + 7
+        wi = u64[i]
+        t64 = (wi >> np.uint64(40)) & np.uint64(0xFF)
+        head = (
+            np.uint64(0x0A000A002A)
+            | ((t64 + np.uint64(9)) << np.uint64(8))
+            | ((t64 + np.uint64(7)) << np.uint64(24))
+            | (t64 << np.uint64(40))
+        )
+        t = t64.astype(np.int64)
         t1 = i + 6 + t
         ok = (
-            vok
+            (lowbit != 0)
             & (buf[p] == 0x09)
-            & (buf[p + 9] == 0x10)
-            & (buf[i] == 0x2A)
-            & (buf[i + 1] == t + 9)
-            & (buf[i + 2] == 0x0A)
-            & (buf[i + 3] == t + 7)
-            & (buf[i + 4] == 0x0A)
+            & ((w9 & np.uint64(0xFF)) == 0x10)
+            & ((wi & np.uint64(0xFFFFFFFFFFFF)) == head)
             & (t < 0x77)
             & (buf[np.minimum(t1, size)] == 0x15)
             & (t1 + 5 == q)
         )
+        step = step.view(np.int64)
         slow = np.flatnonzero(~ok)
         fast = np.flatnonzero(ok)
         walls = f64[p[fast] + 1]
@@ -810,9 +821,11 @@ def _payload_crc_np(np: Any, buf: np.ndarray, u32: np.ndarray, p: np.ndarray, n:
 def _group_tags(np: Any, u64: np.ndarray, t0: np.ndarray, t: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """Group records by exact tag bytes: ``[(first_tag_offset, member_indices), ...]``.
 
-    Tags are packed into 64-bit words (bytes past the tag masked off) and hashed; groups
-    are peeled off one distinct hash at a time (SB3 files have ~10 tags, so this beats a
-    sort), then checked word by word so a hash collision can never merge two tags.
+    Tags are packed into 64-bit words (bytes past the tag masked off) and hashed. The few
+    distinct hashes (SB3 logs ~10 tags) are learnt from a prefix, every record is located
+    among them with ``searchsorted``, and a stable radix argsort gathers the members, in
+    file order. Every record's words are then compared with its group's first record, so
+    a hash collision can never merge two tags.
     """
     m = len(t0)
     if m == 0:
@@ -821,53 +834,42 @@ def _group_tags(np: Any, u64: np.ndarray, t0: np.ndarray, t: np.ndarray) -> list
     words = []
     h = t.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     for w in range(nwords):
-        word = u64[t0 + 8 * w]
-        rem = t - 8 * w
-        keep = np.clip(rem, 0, 8).astype(np.uint64) * np.uint64(8)
-        # mask = 2**keep - 1, computed without shifting by 64 (undefined)
-        mask = np.where(
-            keep >= 64, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << (keep & np.uint64(63))) - np.uint64(1)
-        )
-        word = word & mask
+        keep = np.clip(t - 8 * w, 0, 8).astype(np.uint64) * np.uint64(8)
+        # mask = 2**keep - 1, without shifting by 64 (undefined)
+        low = (np.uint64(1) << (keep & np.uint64(63))) - np.uint64(1)
+        word = u64[t0 + 8 * w] & np.where(keep >= 64, np.uint64(0xFFFFFFFFFFFFFFFF), low)
         words.append(word)
         h = (h ^ word) * np.uint64(0xBF58476D1CE4E5B9)
         h ^= h >> np.uint64(31)
-    groups: list[tuple[int, np.ndarray]] = []
-    left = np.ones(m, dtype=bool)
-    first = 0
-    remaining = m
-    while remaining:
-        if len(groups) >= 64:
-            # Many distinct tags: one sort is cheaper than a pass per tag.
-            rest = np.flatnonzero(left)
-            _u, inv = np.unique(h[rest], return_inverse=True)
-            order = np.argsort(inv, kind="stable")
-            bounds = np.flatnonzero(np.diff(inv[order])) + 1
-            groups.extend((int(mem[0]), mem) for mem in np.split(rest[order], bounds))
+    uniq = np.unique(h[:4096])
+    while True:
+        gid = np.minimum(np.searchsorted(uniq, h), len(uniq) - 1)
+        miss = uniq[gid] != h
+        if not miss.any():
             break
-        eq = h == h[first]
-        eq &= left
-        members = np.flatnonzero(eq)
-        groups.append((first, members))
-        left[members] = False
-        remaining -= len(members)
-        if remaining:
-            first = int(np.argmax(left))
-    # Exactness: every member's words and length equal its group's first member.
+        uniq = np.union1d(uniq, h[miss])
+    # Small integer keys: numpy's stable argsort is a radix sort then (linear time).
+    order = np.argsort(gid.astype(np.uint16) if len(uniq) < 65536 else gid, kind="stable")
+    counts = np.bincount(gid, minlength=len(uniq))
+    bounds = np.cumsum(counts)[:-1]
+    firsts = order[np.concatenate([[0], bounds])]
+    same = t == t[firsts][gid]
+    for word in words:
+        same &= word == word[firsts][gid]
+    groups = list(zip(firsts.tolist(), np.split(order, bounds), strict=True))
+    if same.all():
+        return [(int(t0[first]), members) for first, members in groups]
+    # A 64-bit hash collision (practically never): split the affected groups exactly.
     exact: list[tuple[int, np.ndarray]] = []
     for first, members in groups:
-        same = t[members] == t[first]
-        for word in words:
-            same &= word[members] == word[first]
-        if same.all():
+        if same[members].all():
             exact.append((int(t0[first]), members))
-        else:  # a 64-bit hash collision: split the group exactly (practically never)
-            keys: dict[bytes, list[int]] = {}
-            for r in members.tolist():
-                keys.setdefault(
-                    b"".join(int(word[r]).to_bytes(8, "little") for word in words) + bytes([int(t[r])]), []
-                ).append(r)
-            exact.extend((int(t0[v[0]]), np.array(v, dtype=np.int64)) for v in keys.values())
+            continue
+        keys: dict[bytes, list[int]] = {}
+        for r in members.tolist():
+            key = b"".join(int(word[r]).to_bytes(8, "little") for word in words) + bytes([int(t[r])])
+            keys.setdefault(key, []).append(r)
+        exact.extend((int(t0[v[0]]), np.array(v, dtype=np.int64)) for v in keys.values())
     return exact
 
 

@@ -244,10 +244,17 @@ class StdoutParser:
         # would double the cost); every other line goes through _line.
         rows, tag, words = self._rows, self._tag, _WORDS
         line_no = self._line_no
+        # Most logs have no \r or ANSI code at all: then no line needs the check.
+        noisy = "\r" in text or "\x1b" in text
         for raw in lines:
             line_no += 1
             s = raw.strip()
-            if rows is not None and s[:1] == "|" and s[-1:] == "|" and "\r" not in s and "\x1b" not in s:
+            if (
+                rows is not None
+                and s[:1] == "|"
+                and s[-1:] == "|"
+                and not (noisy and ("\r" in s or "\x1b" in s))
+            ):
                 key_part, sep, val_part = s[1:-1].partition(" | ")
                 value = val_part.strip()
                 # "| " + key: a key indented by 3 more spaces belongs to the current tag.
@@ -446,13 +453,8 @@ class StdoutParser:
     # -- tables ----------------------------------------------------------------------------
 
     def _close(self, rows: list[tuple[str, float]]) -> StdoutTable | None:
-        values: dict[str, float] = {}
-        keymap = self._keymap
-        for key, x in rows:
-            name = keymap.get(key)
-            if name is None:
-                name = self._normalise_key(key)
-            values[name] = x
+        keymap, normalise = self._keymap, self._normalise_key
+        values = {keymap.get(key) or normalise(key): x for key, x in rows}
         step_value = values.get(_STEP_KEY)
         if step_value is None or step_value != step_value:
             if not self._no_step_tables:

@@ -147,6 +147,18 @@ def test_width_23_truncated_keys_map_back(tmp_path: Path) -> None:
     assert any(ambiguous in w and "alpha_one" in w and "alpha_two" in w for w in src.warnings)
 
 
+def test_truncated_key_known_only_from_another_source(tmp_path: Path) -> None:
+    dump = {"time/total_timesteps": 64, "rollout/returns_moving_average": 1.5}
+    log = write(tmp_path / "t.log", sb3_tables([dump], max_length=23))
+    (alone,) = read_stdout(log)
+    assert values(alone, "rollout/returns_moving_av...") == [1.5]
+    assert any("matches no known key" in w for w in alone.warnings)
+    # Given the full names of the run's progress.csv, it maps back.
+    (src,) = read_stdout(log, known_keys=["rollout/returns_moving_average", "time/total_timesteps"])
+    assert values(src, "rollout/returns_moving_average") == [1.5]
+    assert src.warnings == []
+
+
 def test_legacy_keys_with_spaces_are_renamed(tmp_path: Path) -> None:
     # SB3 < 1.3 logged these keys with spaces (off-policy algorithms).
     dump = {"rollout/exploration rate": 0.5, "rollout/success rate": 0.25, "time/total timesteps": 500}

@@ -541,6 +541,11 @@ class StdoutParser:
         for run in self.runs:
             for key in [k for k in run.metrics if k.endswith("...")]:
                 found = resolve_truncated_key(key, self._known)
+                if not found and key not in self._warned_ambiguous:
+                    self._warned_ambiguous.add(key)
+                    run.warnings.append(
+                        f"{self._label}: truncated key {key!r} matches no known key: kept as printed"
+                    )
                 if len(found) != 1:
                     continue
                 series = run.metrics.pop(key)
@@ -591,9 +596,11 @@ def _decode(data: bytes, label: str) -> str:
     return text
 
 
-def read_stdout(path: Path) -> list[SourceData]:
+def read_stdout(path: Path, known_keys: Iterable[str] = ()) -> list[SourceData]:
     """Read a captured stdout log (``Path('-')`` = stdin): one SourceData per printed run.
 
+    :param known_keys: full metric names from other sources of the run (e.g. progress.csv)
+        that truncated keys may stand for, besides :data:`KNOWN_KEYS`
     :raises InputError: the file cannot be read, is binary, or holds no SB3 table
     """
     label = "-" if str(path) == "-" else str(path)
@@ -601,7 +608,7 @@ def read_stdout(path: Path) -> list[SourceData]:
         data = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read it ({exc.strerror or exc})", label) from exc
-    parser = StdoutParser(Path(path))
+    parser = StdoutParser(Path(path), known_keys)
     parser.feed(_decode(data, label))
     runs = parser.finish()
     if not runs:

@@ -162,3 +162,11 @@ def test_a2c_rollout_size_from_counters() -> None:
     run = build_run(Path("/x/A2C_1"), "A2C_1", [out])
     assert run.algo == "A2C"
     assert run.hyperparams["rollout_size"] == 5
+
+
+def test_device_from_stdout_fact_and_config() -> None:
+    out = src("stdout", {"train/policy_loss": ([500], [0.1])})
+    out.facts["device"] = "cuda:0"
+    assert build_run(Path("/x/A2C_1"), "A2C_1", [out]).hyperparams["device"] == "cuda"
+    cfg = build_run(Path("/x/A2C_1"), "A2C_1", [out], {"device": "cpu"})
+    assert cfg.hyperparams["device"] == "cpu"

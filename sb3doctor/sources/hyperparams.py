@@ -44,7 +44,8 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     ``clip_range_vf_set``, ``rollout_size`` (n_steps x n_envs), ``n_epochs``,
     ``target_kl_active``, ``action_space`` (``box``/``discrete``), ``n_actions``,
     ``exploration_initial_eps``, ``exploration_final_eps``, ``ent_coef`` and
-    ``ent_coef_auto`` (SAC family), ``total_timesteps`` (last step seen).
+    ``ent_coef_auto`` (SAC family), ``total_timesteps`` (last step seen), ``device``
+    (``cpu``/``cuda``, from SB3's ``Using ... device`` line).
     """
     m = run.metrics
     hp: dict[str, Any] = {}
@@ -99,7 +100,14 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     if rng is not None:
         hp["total_timesteps"] = rng[1]
 
+    # The device SB3 printed ("Using cuda device") lets rules judge GPU use for MLP policies.
+    device = run.facts.get("device")
+    if isinstance(device, str):
+        hp["device"] = device.split(":")[0]
+
     # config.json (written by `sb3doctor train`) holds the exact values.
+    if isinstance(config.get("device"), str):
+        hp["device"] = config["device"].split(":")[0]
     for key, value in config.get("hyperparams", config).items():
         hp[key] = value
     return hp

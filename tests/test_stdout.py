@@ -344,6 +344,18 @@ def test_runs_printed_one_after_another(trained: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_chunked_learn_calls_are_one_run(trained: Path) -> None:
+    text = (trained / "chunked.log").read_text()
+    assert text.count("Logging to") == 3
+    (src,) = read_stdout(trained / "chunked.log")
+    assert steps(src, "time/total_timesteps") == [25, 50, 75, 100, 125, 150, 175, 200, 225, 250, 275, 300]
+    # time/iterations restarts with every learn() call while the steps go on.
+    assert values(src, "time/iterations") == [5, 10, 15, 20] * 3
+    # SB3 names the folder A2C_0 when the very first learn() has reset_num_timesteps=False.
+    assert src.facts["log_dir"] == str(trained / "tb" / "A2C_0")
+
+
+@pytest.mark.slow
 def test_incremental_feed_in_random_chunks(trained: Path) -> None:
     data = (trained / "ppo.log").read_bytes() + (trained / "a2c.log").read_bytes()
     rng = random.Random(0)

@@ -1,7 +1,8 @@
 """Short real SB3 trainings whose console output the stdout tests parse.
 
     python tests/data/train_logs.py OUT ppo    # PPO CartPole + EvalCallback + target_kl, printed to stdout
-    python tests/data/train_logs.py OUT others # A2C, DQN, SAC: OUT/<algo>.log + OUT/<algo>/progress.csv
+    python tests/data/train_logs.py OUT others # A2C, DQN, SAC: OUT/<algo>.log + OUT/<algo>/progress.csv,
+                                               # and OUT/chunked.log (A2C learn() in chunks)
 
 Every run also writes progress.csv/progress.json through SB3's own logger, so the tests can
 compare the 3-significant-digit stdout values with the full-precision ones.
@@ -44,6 +45,12 @@ else:
         "dqn": (lambda: DQN("MlpPolicy", "CartPole-v1", learning_starts=50, verbose=1, seed=0), 300, 4),
         "sac": (lambda: SAC("MlpPolicy", "Pendulum-v1", learning_starts=100, verbose=1, seed=0), 220, 1),
     }
+    # Seed 004's loop: learn() in chunks with reset_num_timesteps=False and a TensorBoard
+    # folder prints "Logging to <same folder>" before each chunk; it is still one run.
+    with open(os.path.join(out, "chunked.log"), "w") as fh, contextlib.redirect_stdout(fh):
+        model = A2C("MlpPolicy", "CartPole-v1", verbose=1, seed=0, tensorboard_log=os.path.join(out, "tb"))
+        for _ in range(3):
+            model.learn(100, reset_num_timesteps=False, log_interval=5)
     for name, (make, budget, log_interval) in makers.items():
         folder = os.path.join(out, name)
         with open(folder + ".log", "w") as fh, contextlib.redirect_stdout(fh):

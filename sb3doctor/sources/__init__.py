@@ -53,7 +53,14 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
 
     sources: list[SourceData] = []
     separate: list[list[SourceData]] = []
-    for kind, paths in run_files.files.items():
+    # Stdout logs last: the full key names of the precise sources let the stdout reader map
+    # keys that HumanOutputFormat truncated ("...") back to their real names.
+    kinds = sorted(run_files.files, key=lambda k: k == STDOUT)
+    for kind in kinds:
+        paths = run_files.files[kind]
+        if kind == MONITOR:
+            sources.append(monitor.read_monitor(paths))
+            continue
         for p in paths:
             if kind == TENSORBOARD:
                 sources.append(tensorboard.read_event_file(p, strict=strict))
@@ -62,18 +69,20 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
             elif kind == PROGRESS_JSON:
                 sources.append(progress.read_progress_json(p))
             elif kind == STDOUT:
-                printed = stdout.read_stdout(p)
+                known = {key for src in sources for key in src.metrics}
+                printed = stdout.read_stdout(p, known_keys=known)
                 if len(printed) == 1:
                     sources.append(printed[0])
                 elif len(printed) > 1:
                     separate.extend([s] for s in printed)
-        if kind == MONITOR:
-            sources.append(monitor.read_monitor(paths))
 
     config = _read_config(run_files.files.get(CONFIG, []))
     runs: list[Run] = []
     if sources:
-        runs.append(build_run(run_files.path, run_files.name, sources, config))
+        run = build_run(run_files.path, run_files.name, sources, config)
+        # Every file read, e.g. all monitor files of a vectorised env, not one per source.
+        run.source_files = [p for p in run_files.log_files if str(p) != "-"] or run.source_files
+        runs.append(run)
     for i, group in enumerate(separate, start=1):
         runs.append(build_run(group[0].path, f"{run_files.name}#{i}", group, config))
     if not runs:

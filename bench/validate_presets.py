@@ -12,6 +12,8 @@ Usage::
     python bench/validate_presets.py                   # all presets, 2 at a time
     python bench/validate_presets.py --presets lr-too-high healthy --jobs 1
     python bench/validate_presets.py --logdir runs/ --json results.json
+    python bench/validate_presets.py --presets healthy lr-too-high no-time-limit \
+        --fixtures fixtures/presets      # regenerate the committed fixtures
 
 The whole set takes about 10 minutes on 2 cores. ``analyze`` failing (e.g. not
 implemented yet) is reported in the table, not fatal.
@@ -24,6 +26,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -196,6 +199,9 @@ def main() -> int:
     parser.add_argument("--timesteps", type=int, default=None, help="override every preset's budget")
     parser.add_argument("--logdir", type=Path, default=None, help="keep the runs here (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
+    parser.add_argument(
+        "--fixtures", type=Path, default=None, help="copy each run (without model.zip) to FIXTURES/<preset>/"
+    )
     args = parser.parse_args()
 
     tmp = None
@@ -230,6 +236,13 @@ def main() -> int:
             print(
                 f"{c:<28} {s['tp']:>3} {s['fp']:>3} {s['fn']:>3} {s['precision']:>9.2f} {s['recall']:>7.2f}"
             )
+    if args.fixtures is not None:
+        for r in results:
+            if "run" in r:
+                dest = args.fixtures / r["preset"]
+                shutil.rmtree(dest, ignore_errors=True)
+                shutil.copytree(r["run"], dest, ignore=shutil.ignore_patterns("model.zip"))
+                print(f"fixture: {dest}")
     if args.json:
         args.json.write_text(json.dumps({"results": results, "scores": scores}, indent=2) + "\n")
     if tmp is not None:

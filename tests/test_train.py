@@ -373,7 +373,16 @@ def test_train_off_policy_with_several_envs(tmp_path: Path) -> None:
 def test_ctrl_c_stops_cleanly_and_saves(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "sb3doctor", "train", "--algo", "a2c", "--timesteps", "2000000"]
     cmd += ["--logdir", str(tmp_path), "--device", "cpu"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
+    # A shell's background jobs start with SIGINT ignored; give the child the default disposition
+    # so that Python turns SIGINT into KeyboardInterrupt as it does in a terminal.
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     progress = tmp_path / "A2C_1" / "progress.csv"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (

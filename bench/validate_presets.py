@@ -13,7 +13,7 @@ Usage::
     python bench/validate_presets.py --presets lr-too-high healthy --jobs 1
     python bench/validate_presets.py --logdir runs/ --json results.json
     python bench/validate_presets.py --presets healthy lr-too-high no-time-limit \
-        --fixtures fixtures/presets      # regenerate the committed fixtures
+        --fixtures fixtures/presets  # regenerate the committed fixtures
 
 The whole set takes about 10 minutes on 2 cores. ``analyze`` failing (e.g. not
 implemented yet) is reported in the table, not fatal.

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from sb3doctor.model import Advice, Finding, Series, severity_rank
+from sb3doctor.reporters.terminal import bars
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console, RenderableType
@@ -42,28 +43,13 @@ KEY_METRICS: tuple[str, ...] = (
     "time/fps",
 )
 _MAX_ROWS = 12
-_BARS = "▁▂▃▄▅▆▇█"
 _COLOURS = {"error": "red", "warning": "yellow", "info": "cyan", None: "green"}
 _MARKS = {"error": "✗", "warning": "!", "info": "i"}
 
 
 def sparkline(values: Sequence[float], width: int = 24) -> str:
     """Unicode bars for the last ``width`` values (NaN/inf shown as a space)."""
-    tail = list(values[-width:])
-    finite = [v for v in tail if math.isfinite(v)]
-    if not finite:
-        return " " * len(tail)
-    lo, hi = min(finite), max(finite)
-    span = hi - lo
-    out = []
-    for v in tail:
-        if not math.isfinite(v):
-            out.append(" ")
-        elif span <= 0:
-            out.append(_BARS[3])
-        else:
-            out.append(_BARS[min(len(_BARS) - 1, int((v - lo) / span * (len(_BARS) - 1) + 0.5))])
-    return "".join(out)
+    return bars(values[-width:])
 
 
 def format_value(x: float) -> str:

@@ -65,13 +65,18 @@ def sparkline(values: Sequence[float], width: int = SPARK_WIDTH) -> str:
     for b in range(buckets):
         chunk = [v for v in values[b * n // buckets : (b + 1) * n // buckets] if math.isfinite(v)]
         means.append(math.fsum(chunk) / len(chunk) if chunk else math.nan)
-    finite = [m for m in means if math.isfinite(m)]
+    return bars(means)
+
+
+def bars(points: Sequence[float]) -> str:
+    """One block ``▁..█`` per point, scaled between the finite min and max (NaN/inf: space)."""
+    finite = [m for m in points if math.isfinite(m)]
     if not finite:
-        return " " * buckets
+        return " " * len(points)
     lo, hi = min(finite), max(finite)
     span = hi - lo
     out = []
-    for m in means:
+    for m in points:
         if not math.isfinite(m):
             out.append(" ")
         elif span <= 0:

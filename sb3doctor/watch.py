@@ -36,7 +36,7 @@ from sb3doctor.sources.discover import (
     discover,
 )
 from sb3doctor.sources.hyperparams import recover_hyperparams
-from sb3doctor.sources.merge import _kind_rank
+from sb3doctor.sources.merge import kind_rank
 
 #: The events a watcher emits, in the order they can occur for one run.
 EVENT_KINDS: tuple[str, ...] = ("run_started", "finding_raised", "finding_cleared", "run_finished")
@@ -342,7 +342,7 @@ class RunState:
                 m.unsorted = True
             s.extend(new)
             if m.owner is not None:
-                rank = _kind_rank(kind)
+                rank = kind_rank(kind)
                 for step in new.steps:
                     m.owner.setdefault(step, rank)
             return
@@ -350,10 +350,10 @@ class RunState:
         # only add steps it lacks (the rule of sources.merge.merge_sources).
         if m.owner is None:
             (only,) = m.kinds
-            rank = _kind_rank(only)
+            rank = kind_rank(only)
             m.owner = dict.fromkeys(s.steps, rank)
         m.kinds.add(kind)
-        rank = _kind_rank(kind)
+        rank = kind_rank(kind)
         for i, step in enumerate(new.steps):
             have = m.owner.get(step)
             if have is None or have == rank:
@@ -378,8 +378,8 @@ class RunState:
         merged = merge_sources(parts)[metric]
         kinds = {p.kind for p in parts}
         owner: dict[int, tuple[int, int]] = {}
-        for p in sorted(parts, key=lambda p: _kind_rank(p.kind)):
-            rank = _kind_rank(p.kind)
+        for p in sorted(parts, key=lambda p: kind_rank(p.kind)):
+            rank = kind_rank(p.kind)
             for step in p.metrics[metric].steps:
                 owner.setdefault(step, rank)
         self._merged[metric] = _Merged(merged, kinds, owner if len(kinds) > 1 else None)
@@ -640,7 +640,7 @@ class Watcher(_Watch):
             if CONFIG in rf.files and not state.config:
                 state.config = _read_config(rf.files[CONFIG])
             # Most precise kinds first so that, within one poll, they own the steps they share.
-            for kind in sorted(rf.files, key=_kind_rank):
+            for kind in sorted(rf.files, key=kind_rank):
                 if kind == CONFIG:
                     continue
                 paths = rf.files[kind]

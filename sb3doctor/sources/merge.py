@@ -15,7 +15,8 @@ from sb3doctor.model import SOURCE_PRECISION, Series, SourceData
 _KIND_PREFERENCE = ["tensorboard", "progress_csv", "progress_json", "monitor", "stdout"]
 
 
-def _kind_rank(kind: str) -> tuple[int, int]:
+def kind_rank(kind: str) -> tuple[int, int]:
+    """Sort key for source kinds: most precise first, then the preferred kind among equals."""
     pref = _KIND_PREFERENCE.index(kind) if kind in _KIND_PREFERENCE else len(_KIND_PREFERENCE)
     return SOURCE_PRECISION.get(kind, 9), pref
 
@@ -25,7 +26,7 @@ def merge_sources(sources: list[SourceData]) -> dict[str, Series]:
     by_kind: dict[str, list[SourceData]] = {}
     for src in sources:
         by_kind.setdefault(src.kind, []).append(src)
-    kinds = sorted(by_kind, key=_kind_rank)
+    kinds = sorted(by_kind, key=kind_rank)
 
     merged: dict[str, Series] = {}
     for kind in kinds:

@@ -170,3 +170,32 @@ def test_device_from_stdout_fact_and_config() -> None:
     assert build_run(Path("/x/A2C_1"), "A2C_1", [out]).hyperparams["device"] == "cuda"
     cfg = build_run(Path("/x/A2C_1"), "A2C_1", [out], {"device": "cpu"})
     assert cfg.hyperparams["device"] == "cpu"
+
+
+def test_non_sb3_scalars_are_refused(tmp_path: Path) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    from sb3doctor.errors import InputError
+    from sb3doctor.sources import read_runs
+
+    writer = SummaryWriter(str(tmp_path / "run"))
+    for i in range(5):
+        writer.add_scalar("Loss/train", 1.0 / (i + 1), i)
+    writer.close()
+    with pytest.raises(InputError, match="not an SB3 log: no SB3 metric among its tags \\(Loss/train\\)"):
+        read_runs(tmp_path / "run")
+
+
+def test_stable_baselines_v2_keys_are_named_as_such(tmp_path: Path) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    from sb3doctor.errors import InputError
+    from sb3doctor.sources import read_runs
+
+    writer = SummaryWriter(str(tmp_path / "PPO2_1"))
+    for i in range(3):
+        writer.add_scalar("approxkl", 0.01 * (i + 1), 2048 * i)
+        writer.add_scalar("nupdates", i + 1, 2048 * i)
+    writer.close()
+    with pytest.raises(InputError, match="stable-baselines v2"):
+        read_runs(tmp_path / "PPO2_1")

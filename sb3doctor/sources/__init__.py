@@ -87,7 +87,26 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
         runs.append(build_run(group[0].path, f"{run_files.name}#{i}", group, config))
     if not runs:
         raise InputError("no SB3 metrics found in this log", run_files.path)
+    for run in runs:
+        _check_sb3_keys(run)
     return runs
+
+
+#: Namespaces SB3's logger writes (plus ``episode/`` from monitor.csv).
+SB3_PREFIXES = ("rollout/", "train/", "time/", "eval/", "episode/")
+
+
+def _check_sb3_keys(run: Run) -> None:
+    """Refuse logs that hold scalars, but none that SB3 writes (another library's TensorBoard run)."""
+    if not run.metrics or any(key.startswith(SB3_PREFIXES) for key in run.metrics):
+        return
+    sample = ", ".join(sorted(run.metrics)[:3])
+    if not any("/" in key for key in run.metrics):
+        # stable-baselines v2 / OpenAI baselines print un-namespaced keys (approxkl, nupdates).
+        hint = "un-namespaced keys look like stable-baselines v2 or OpenAI baselines, which are not SB3"
+    else:
+        hint = "SB3 logs rollout/*, train/*, time/* and eval/*"
+    raise InputError(f"not an SB3 log: no SB3 metric among its tags ({sample}); {hint}", run.path)
 
 
 def build_run(path: Path, name: str, sources: list[SourceData], config: dict | None = None) -> Run:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -116,7 +117,32 @@ def _header(run: Run, lang: str) -> Text:
     return head
 
 
-def _finding(f: Finding, lang: str) -> Text:
+def wrap_cells(text: str, room: int) -> list[str]:
+    """Greedy word wrap by terminal cells (CJK characters take two cells and may break anywhere)."""
+    from rich.cells import cell_len
+
+    room = max(room, 20)
+    lines: list[str] = []
+    line = ""
+    # Words, or single wide characters, each with the spaces that follow them.
+    for token in re.findall(r"[\u2e80-\uffef]\s*|[^\s\u2e80-\uffef]+\s*|\s+", text):
+        if line and cell_len(line + token.rstrip()) > room:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return lines
+
+
+def _hanging(text: str, indent: int, width: int) -> str:
+    """``text`` wrapped to ``width`` with every continuation line indented by ``indent``."""
+    return ("\n" + " " * indent).join(wrap_cells(text, width - indent))
+
+
+def _finding(f: Finding, lang: str, width: int) -> Text:
+    from rich.cells import cell_len
     from rich.text import Text
 
     text = Text("  ")
@@ -125,7 +151,7 @@ def _finding(f: Finding, lang: str) -> Text:
     text.append(f" {f.name}", style="dim")
     if f.metric:
         text.append(f"  {f.metric}", style="cyan")
-    text.append(f"\n    {f.message}")
+    text.append("\n    " + _hanging(f.message, 4, width))
     parts = []
     if f.observed is not None:
         parts.append(f"{t('observed', lang)} {fmt_num(f.observed)}")
@@ -136,12 +162,14 @@ def _finding(f: Finding, lang: str) -> Text:
     if f.steps is not None:
         parts.append(f"{t('at_steps', lang)} {_steps_text(f.steps)}")
     if parts:
-        text.append(f"\n    {t('evidence', lang)}: ", style="dim")
-        text.append(" · ".join(parts), style="dim")
-    for i, a in enumerate(f.advice):
-        label = f"{t('advice', lang)}: " if i == 0 else " " * (len(t("advice", lang)) + 2)
+        label = f"{t('evidence', lang)}: "
         text.append(f"\n    {label}", style="dim")
-        text.append(a.text, style="green")
+        text.append(_hanging(" · ".join(parts), 4 + cell_len(label), width), style="dim")
+    for i, a in enumerate(f.advice):
+        label = f"{t('advice', lang)}: "
+        label = label if i == 0 else " " * cell_len(label)
+        text.append(f"\n    {label}", style="dim")
+        text.append(_hanging(a.text, 4 + cell_len(label), width), style="green")
     return text
 
 
@@ -196,7 +224,7 @@ def render(report: Report, *, lang: str = "en", color: bool = False, width: int 
         console.print(_header(rr.run, lang))
         if rr.findings:
             for f in rr.findings:
-                console.print(_finding(f, lang))
+                console.print(_finding(f, lang, console.width))
         else:
             console.print(f"  {t('no_problems', lang)}", style="bold green")
         for row in _metric_rows(rr, lang):
@@ -205,7 +233,7 @@ def render(report: Report, *, lang: str = "en", color: bool = False, width: int 
         console.print()
         console.print(t("all_runs", lang), style="bold")
         for f in report.findings:
-            console.print(_finding(f, lang))
+            console.print(_finding(f, lang, console.width))
     counts = report.summary()
     console.print()
     line = (

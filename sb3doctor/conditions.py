@@ -3,15 +3,20 @@
 Pure functions, no I/O. A condition is the ``condition:`` mapping of a rule (already
 validated by :mod:`sb3doctor.ruleset`); :func:`evaluate` returns an :class:`Evidence`
 saying whether it held and on what numbers. Windows of a few hundred points are handled
-in pure Python on purpose: importing numpy would cost more than the whole analysis.
+in pure Python on purpose: importing numpy would cost more than the whole analysis. Runs
+grown to millions of scalars (tens of thousands of points per metric) switch to numpy for
+the whole-window passes (medians, sums of squares, frozen scans) above
+:data:`LARGE`, with results identical to the pure path (floating sums stay ``math.fsum``).
 See ``rules/SCHEMA.md`` for the meaning of every kind and key.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -54,12 +59,15 @@ class Context:
     :param step_range: first and last step over all metrics (fractions in windows are of it)
     :param hyperparams: recovered hyperparameters (``n_actions`` for ``ln_n_actions``)
     :param metric: the rule's metric, used when a condition names none
+    :param cache: per-series derived data (finite points, sortedness) shared by the contexts
+        of one engine pass; the series must not change while it is shared
     """
 
     metrics: Mapping[str, Series]
     step_range: tuple[int, int] | None = None
     hyperparams: Mapping[str, Any] = field(default_factory=dict)
     metric: str | None = None
+    cache: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,9 +116,17 @@ def sub_conditions(cond: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def select(
-    steps: Sequence[int], values: Sequence[float], window: Any, step_range: tuple[int, int] | None
+    steps: Sequence[int],
+    values: Sequence[float],
+    window: Any,
+    step_range: tuple[int, int] | None,
+    sorted_steps: bool = True,
 ) -> tuple[Sequence[int], Sequence[float]]:
-    """The points of a step-sorted series inside ``window`` (see SCHEMA.md, "Windows")."""
+    """The points of a step-sorted series inside ``window`` (see SCHEMA.md, "Windows").
+
+    :param sorted_steps: False when ``steps`` may be out of order: the fraction windows then
+        cut at the first point at or after the cut step by a scan instead of a bisection
+    """
     if window is None or window == "all":
         return steps, values
     key, arg = next(iter(window.items()))
@@ -122,23 +138,145 @@ def select(
     lo, hi = step_range if step_range is not None else ((steps[0], steps[-1]) if len(steps) else (0, 0))
     # last_frac counts back from the last step, from_frac forward from the first
     cut = hi - float(arg) * (hi - lo) if key == "last_frac" else lo + float(arg) * (hi - lo)
-    i = 0
-    while i < len(steps) and steps[i] < cut:
-        i += 1
+    if sorted_steps:
+        i = bisect.bisect_left(steps, cut)
+    else:  # the first point at or after the cut, as a scan finds it
+        i = 0
+        while i < len(steps) and steps[i] < cut:
+            i += 1
     return steps[i:], values[i:]
 
 
-def _finite(steps: Sequence[int], values: Sequence[float]) -> tuple[list[int], list[float]]:
+#: Windows with more points than this use numpy for their whole-window passes. Below it
+#: the pure-Python code is faster than importing numpy (60-160 ms) would be; above it (a
+#: run grown to ~1M scalars has ~80k points per metric) numpy turns seconds into
+#: milliseconds. Both paths give the same results (tests/test_conditions_large.py).
+LARGE = 20_000
+
+
+def _np() -> Any:
+    # Imported only when a window is LARGE: `sb3doctor analyze` on a typical run never pays it.
+    import numpy
+
+    return numpy
+
+
+def _as_array(values: Sequence[float]) -> Any:
+    """``values`` as float64 numpy (zero-copy for ``array('d')``; ``array('q')`` steps are converted)."""
+    np = _np()
+    if isinstance(values, array):
+        if not len(values):
+            return np.empty(0, np.float64)
+        return np.frombuffer(values, dtype=np.dtype(values.typecode)).astype(np.float64, copy=False)
+    return np.asarray(values, dtype=np.float64)
+
+
+def _all_finite(values: Sequence[float]) -> bool:
+    if len(values) > LARGE and isinstance(values, array) and values.typecode == "d":
+        return bool(_np().isfinite(_as_array(values)).all())
+    # A float sum is finite only if every term is: NaN and inf propagate through addition
+    # (inf + -inf is NaN). A finite overflow also gives inf, and then the scan decides.
+    try:
+        if math.isfinite(sum(values)):
+            return True
+    except TypeError:  # not numbers: let the scan raise what it raised before
+        pass
+    return all(math.isfinite(v) for v in values)
+
+
+def _finite(steps: Sequence[int], values: Sequence[float]) -> tuple[Sequence[int], Sequence[float]]:
     # Statistics skip NaN/inf points; the non_finite kind is the one that reports them.
+    # All finite (the usual case): the inputs themselves, no copy.
+    if _all_finite(values):
+        return steps, values
     pairs = [(s, v) for s, v in zip(steps, values, strict=False) if math.isfinite(v)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def _is_sorted(steps: Sequence[int]) -> bool:
+    if len(steps) > LARGE:
+        np = _np()
+        a = np.asarray(steps)
+        return bool((a[1:] >= a[:-1]).all())
+    return all(a <= b for a, b in zip(steps, itertools.islice(steps, 1, None), strict=False))
+
+
+@dataclass
+class _Derived:
+    """What several rules of one engine pass need from one series, computed once."""
+
+    series: Series  # held so that the id used as the cache key cannot be reused
+    length: int
+    finite_steps: Sequence[int]
+    finite_values: Sequence[float]
+    all_finite: bool
+    sorted_steps: bool
+
+
+def _derived(ctx: Context, series: Series) -> _Derived:
+    entry = ctx.cache.get(id(series))
+    if entry is None or entry.series is not series or entry.length != len(series):
+        all_finite = _all_finite(series.values)
+        fs, fv = (series.steps, series.values) if all_finite else _finite(series.steps, series.values)
+        entry = _Derived(series, len(series), fs, fv, all_finite, _is_sorted(series.steps))
+        ctx.cache[id(series)] = entry
+    return entry
+
+
 def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    n = len(ordered)
+    n = len(values)
+    if n > LARGE:
+        np = _np()
+        mid = n // 2
+        kth = [mid] if n % 2 else [mid - 1, mid]
+        part = np.partition(_as_array(values), kth)
+        med = float(part[mid]) if n % 2 else (float(part[mid - 1]) + float(part[mid])) / 2.0
+        # sorted() is stable, partition is not: only the sign of a zero median can differ
+        # (0.0 and -0.0 compare equal), and then the pure path decides.
+        if med != 0.0:
+            return med
+    ordered = sorted(values.tolist() if hasattr(values, "tolist") else values)
     mid = n // 2
     return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
+
+
+def _max(values: Sequence[float]) -> float:
+    """``max(values)`` of finite values; large windows in numpy."""
+    if len(values) > LARGE:
+        m = float(_as_array(values).max())
+        if m != 0.0:  # max() keeps the first of 0.0 and -0.0, numpy may not
+            return m
+    return max(values)
+
+
+def _min(values: Sequence[float]) -> float:
+    """``min(values)`` of finite values; large windows in numpy."""
+    if len(values) > LARGE:
+        m = float(_as_array(values).min())
+        if m != 0.0:
+            return m
+    return min(values)
+
+
+def _fsum_steps(steps: Sequence[int]) -> float:
+    """``math.fsum(steps)``: integers below 2**53 are exact floats, so their exact sum rounded
+    once is the same number; int64 numpy cannot overflow below the bound checked here."""
+    n = len(steps)
+    if n > LARGE and isinstance(steps, array) and steps.typecode == "q":
+        np = _np()
+        a = np.frombuffer(steps, dtype=np.int64)
+        # Below this bound every step is < 2**48 (n > LARGE), so exact as a float too.
+        if max(abs(int(a.min())), abs(int(a.max()))) * n < (1 << 62):
+            return float(int(a.sum()))
+    return math.fsum(steps)
+
+
+def _sum_sq_dev(values: Sequence[float], mean: float) -> float:
+    """``fsum((v - mean) ** 2 for v in values)``; large windows square in numpy, still fsum."""
+    if len(values) > LARGE:
+        d = _as_array(values) - mean
+        return math.fsum((d * d).tolist())
+    return math.fsum((v - mean) ** 2 for v in values)
 
 
 def stat(name: str, values: Sequence[float]) -> float:
@@ -150,13 +288,15 @@ def stat(name: str, values: Sequence[float]) -> float:
     if name == "median":
         return _median(values)
     if name == "min":
-        return min(values)
+        return _min(values)
     if name == "max":
-        return max(values)
+        return _max(values)
     if name == "std":
         mean = math.fsum(values) / len(values)
-        return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
+        return math.sqrt(_sum_sq_dev(values, mean) / len(values))
     if name == "abs_median":
+        if len(values) > LARGE:
+            return _median(_np().abs(_as_array(values)))
         return _median([abs(v) for v in values])
     raise ValueError(f"unknown statistic {name!r}")
 
@@ -168,13 +308,17 @@ def _series(ctx: Context, cond: Mapping[str, Any]) -> tuple[str | None, Series |
 
 def _windowed(
     ctx: Context, cond: Mapping[str, Any], default_window: Any = None
-) -> tuple[str | None, list[int], list[float]]:
+) -> tuple[str | None, Sequence[int], Sequence[float]]:
     name, series = _series(ctx, cond)
     if series is None or not len(series):
         return name, [], []
-    steps, values = select(series.steps, series.values, cond.get("window", default_window), ctx.step_range)
-    s, v = _finite(steps, values)
-    return name, s, v
+    d = _derived(ctx, series)
+    steps, values = select(
+        series.steps, series.values, cond.get("window", default_window), ctx.step_range, d.sorted_steps
+    )
+    if d.all_finite:  # a window of an all-finite series is all finite: no second pass
+        return name, steps, values
+    return (name, *_finite(steps, values))
 
 
 def _span(steps: Sequence[int]) -> tuple[int, int] | None:
@@ -202,6 +346,13 @@ def _sustained(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev = Evidence(False, None, value, len(values), cond.get("window"), _span(steps), name)
     if len(values) < int(cond.get("min_points", 3)) or not values:
         return ev
+    if "consecutive" not in cond and len(values) > LARGE:
+        # The same comparisons in one numpy pass: OPS compare arrays elementwise.
+        hit_array: Any = op(_as_array(values), value)
+        count = int(hit_array.sum())
+        ev.observed = count / len(values)
+        ev.held = ev.observed >= float(cond.get("fraction", 1.0))
+        return ev
     hits = [op(v, value) for v in values]
     if "consecutive" in cond:
         need = int(cond["consecutive"])
@@ -227,16 +378,39 @@ def _trend(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if len(values) < max(2, int(cond.get("min_points", 3))):
         return ev
     n = len(values)
-    mx = math.fsum(steps) / n
-    my = math.fsum(values) / n
-    sxx = math.fsum((x - mx) ** 2 for x in steps)
-    slope = (
-        math.fsum((x - mx) * (y - my) for x, y in zip(steps, values, strict=False)) / sxx if sxx > 0 else 0.0
+    # Rules often fit the same window twice (rising / falling): fit it once per pass.
+    key = (
+        "trend",
+        name,
+        len(ctx.metrics[name]) if name is not None else 0,
+        repr(cond.get("window")),
+        ctx.step_range,
     )
-    scale = (max(values) - min(values)) if cond.get("scale", "abs_mean") == "range" else abs(my)
+    fit = ctx.cache.get(key) if n > LARGE else None
+    if fit is None:
+        fit = _fit(steps, values)
+        if n > LARGE:
+            ctx.cache[key] = fit
+    slope, my = fit
+    scale = (_max(values) - _min(values)) if cond.get("scale", "abs_mean") == "range" else abs(my)
     ev.observed = slope * (steps[-1] - steps[0]) / scale if scale > 1e-12 else 0.0
     ev.held = OPS[cond["op"]](ev.observed, value)
     return ev
+
+
+def _fit(steps: Sequence[int], values: Sequence[float]) -> tuple[float, float]:
+    """Least-squares slope of values over steps, and the mean value (exact sums)."""
+    n = len(values)
+    mx = _fsum_steps(steps) / n
+    my = math.fsum(values) / n
+    if n > LARGE:  # the same products, formed in numpy; the sums stay exact (fsum)
+        dx = _as_array(steps) - mx
+        sxx = math.fsum((dx * dx).tolist())
+        sxy = math.fsum((dx * (_as_array(values) - my)).tolist()) if sxx > 0 else 0.0
+    else:
+        sxx = math.fsum((x - mx) ** 2 for x in steps)
+        sxy = math.fsum((x - mx) * (y - my) for x, y in zip(steps, values, strict=False)) if sxx > 0 else 0.0
+    return (sxy / sxx if sxx > 0 else 0.0), my
 
 
 def _spike(cond: Mapping[str, Any], ctx: Context) -> Evidence:
@@ -249,8 +423,11 @@ def _spike(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev = Evidence(False, None, factor, 0, cond.get("window", {"last": 1}), None, name)
     if series is None or not len(series):
         return ev
-    all_steps, all_values = _finite(series.steps, series.values)
-    win_steps, _ = select(all_steps, all_values, cond.get("window", {"last": 1}), ctx.step_range)
+    d = _derived(ctx, series)
+    all_steps, all_values = d.finite_steps, d.finite_values
+    win_steps, _ = select(
+        all_steps, all_values, cond.get("window", {"last": 1}), ctx.step_range, d.sorted_steps
+    )
     use_abs = bool(cond.get("abs", False))
     start = len(all_steps) - len(win_steps)
     best: tuple[float, int] | None = None
@@ -279,16 +456,18 @@ def _drop_from_peak(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev = Evidence(False, None, value, 0, window, None, name)
     if series is None or not len(series):
         return ev
-    all_steps, all_values = _finite(series.steps, series.values)
-    steps, values = select(all_steps, all_values, window, ctx.step_range)
+    d = _derived(ctx, series)
+    all_steps, all_values = d.finite_steps, d.finite_values
+    steps, values = select(all_steps, all_values, window, ctx.step_range, d.sorted_steps)
     if len(values) < int(cond.get("min_points", 1)) or not values or not all_values:
         return ev
-    peak = max(all_values)
-    at = all_values.index(peak)
+    peak = _max(all_values)
+    # argmax gives the first of equal maxima, as index() does
+    at = int(_np().argmax(_as_array(all_values))) if len(all_values) > LARGE else all_values.index(peak)
     peak_step = all_steps[at]
     # The baseline is what the metric rose from: the minimum *before* the peak, so that a
     # series that only ever declined has no rise and cannot "drop from its peak".
-    baseline = all_values[0] if cond.get("baseline", "min") == "first" else min(all_values[: at + 1])
+    baseline = all_values[0] if cond.get("baseline", "min") == "first" else _min(all_values[: at + 1])
     rise = peak - baseline
     current = _median(values)
     ev.n = len(values)
@@ -306,18 +485,67 @@ def _plateau(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev = Evidence(False, None, value, 0, cond.get("window"), None, name)
     if series is None or not len(series):
         return ev
-    all_steps, all_values = _finite(series.steps, series.values)
-    steps, values = select(all_steps, all_values, cond.get("window"), ctx.step_range)
+    d = _derived(ctx, series)
+    all_steps, all_values = d.finite_steps, d.finite_values
+    steps, values = select(all_steps, all_values, cond.get("window"), ctx.step_range, d.sorted_steps)
     ev.n, ev.steps = len(values), _span(steps)
     if len(values) < int(cond.get("min_points", 3)) or not values:
         return ev
-    best = max(all_values)
+    best = _max(all_values)
     progress = max(abs(best - all_values[0]), float(cond.get("eps", 1e-9)))
-    ev.observed = (max(values) - min(values)) / progress
+    ev.observed = (_max(values) - _min(values)) / progress
     ev.held = OPS[cond.get("op", "<")](ev.observed, value)
     if ev.held and cond.get("below_best", False):
         ev.held = values[-1] < best
     return ev
+
+
+def _runs(values: Sequence[float], tol: float, min_len: int) -> Iterator[tuple[int, int]]:
+    """First and last index of each run of ``values`` within ``tol`` of the run's first value.
+
+    Runs are greedy from the left: a run starts where the previous one ended. Only runs of at
+    least ``min_len`` points (>= 2) are yielded; shorter ones cannot be frozen (a single
+    point has no step advance). Large windows find the candidates in numpy: a run longer
+    than one point starts where the next value is within ``tol``, so the Python loop only
+    visits those places.
+    """
+    n = len(values)
+    if n > LARGE:
+        np = _np()
+        v = _as_array(values)
+        # |v[k+1] - v[k]| <= tol, computed as the scan does (NaN and inf - inf never pass)
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, which is never near
+            near = np.abs(v[1:] - v[:-1]) <= tol
+        if tol == 0:
+            # Within 0 of the first value is equality, which chains: a run is a maximal
+            # stretch of equal neighbours, found without a Python loop.
+            edges = np.flatnonzero(np.diff(near.astype(np.int8)))
+            starts = np.flatnonzero(near[:1]).tolist() + (edges[near[edges + 1]] + 1).tolist()
+            ends = (edges[~near[edges + 1]] + 1).tolist() + ([n - 1] if near[-1] else [])
+            for i, j in zip(starts, ends, strict=True):
+                if j - i + 1 >= min_len:
+                    yield i, j
+            return
+        candidates = np.flatnonzero(near).tolist()
+        k, i = 0, 0
+        while k < len(candidates):
+            i = max(i, candidates[k])
+            j = i
+            while j + 1 < n and abs(values[j + 1] - values[i]) <= tol:
+                j += 1
+            if j - i + 1 >= min_len:
+                yield i, j
+            i = j + 1
+            k = bisect.bisect_left(candidates, i, k)
+        return
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and abs(values[j + 1] - values[i]) <= tol:
+            j += 1
+        if j - i + 1 >= min_len:
+            yield i, j
+        i = j + 1
 
 
 def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
@@ -329,13 +557,10 @@ def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev = Evidence(False, None, None, 0, cond.get("window"), None, name)
     if series is None or not len(series):
         return ev
-    steps, values = select(series.steps, series.values, cond.get("window"), ctx.step_range)
+    d = _derived(ctx, series)
+    steps, values = select(series.steps, series.values, cond.get("window"), ctx.step_range, d.sorted_steps)
     best: tuple[float, float, int, int] | None = None  # (advance, needed, i, j)
-    i, n = 0, len(values)
-    while i < n:
-        j = i
-        while j + 1 < n and abs(values[j + 1] - values[i]) <= tol:
-            j += 1
+    for i, j in _runs(values, tol, max(2, min_points)):
         advance = float(steps[j] - steps[i])
         needed = max(adv_abs, adv_x * abs(values[i]) if math.isfinite(values[i]) else 0.0)
         if (
@@ -345,7 +570,6 @@ def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
             and (best is None or advance > best[0])
         ):
             best = (advance, needed, i, j)
-        i = j + 1
     if best is None:
         return ev
     advance, needed, i, j = best
@@ -375,9 +599,12 @@ def _non_finite(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     total = 0
     for m in names:
         series = ctx.metrics[m]
-        steps, values = select(series.steps, series.values, cond.get("window"), ctx.step_range)
+        d = _derived(ctx, series)
+        steps, values = select(
+            series.steps, series.values, cond.get("window"), ctx.step_range, d.sorted_steps
+        )
         total += len(values)
-        bad = [s for s, v in zip(steps, values, strict=False) if not math.isfinite(v)]
+        bad = [] if d.all_finite else [s for s, v in zip(steps, values, strict=False) if not math.isfinite(v)]
         if bad and first_metric is None:
             first_metric = m
         bad_steps.extend(bad)
@@ -399,7 +626,8 @@ def _ratio_to_bound(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev = Evidence(False, None, value, 0, cond.get("window"), None, name)
     if series is None or not len(series):
         return ev
-    all_steps, all_values = _finite(series.steps, series.values)
+    d = _derived(ctx, series)
+    all_steps, all_values = d.finite_steps, d.finite_values
     sign = -1.0 if cond.get("negate", False) else 1.0
     if cond["bound"] == "ln_n_actions":
         n_actions = ctx.hyperparams.get("n_actions")
@@ -410,11 +638,15 @@ def _ratio_to_bound(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         if not all_values:
             return ev
         bound = sign * all_values[0]
-    steps, values = select(all_steps, all_values, cond.get("window"), ctx.step_range)
+    steps, values = select(all_steps, all_values, cond.get("window"), ctx.step_range, d.sorted_steps)
     ev.n, ev.steps = len(values), _span(steps)
     if len(values) < int(cond.get("min_points", 3)) or not values or bound == 0:
         return ev
-    ev.observed = stat(cond["stat"], [sign * v for v in values]) / bound
+    if len(values) <= LARGE:
+        signed: Sequence[float] = [sign * v for v in values]
+    else:  # 1.0 * v is v exactly; -1.0 * v is the negation numpy does in one pass
+        signed = values if sign == 1.0 else (-_as_array(values)).tolist()
+    ev.observed = stat(cond["stat"], signed) / bound
     ev.held = OPS[cond["op"]](ev.observed, value)
     return ev
 

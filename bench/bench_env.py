@@ -40,8 +40,7 @@ ENVS = {
 }
 
 
-def time_raw(env_id: str, kwargs: dict, actions: np.ndarray) -> float:
-    env = gym.make(env_id, **kwargs).unwrapped
+def _time_steps(env: gym.Env, actions: np.ndarray) -> float:
     env.reset(seed=0)
     step, reset = env.step, env.reset
     acts = actions.tolist()
@@ -51,19 +50,16 @@ def time_raw(env_id: str, kwargs: dict, actions: np.ndarray) -> float:
         if terminated or truncated:
             reset()
     return len(acts) / (time.perf_counter() - t0)
+
+
+def time_raw(env_id: str, kwargs: dict, actions: np.ndarray) -> float:
+    """Steps/s of the bare env class, without gymnasium's wrappers."""
+    return _time_steps(gym.make(env_id, **kwargs).unwrapped, actions)
 
 
 def time_make(env_id: str, kwargs: dict, actions: np.ndarray) -> float:
-    env = gym.make(env_id, **kwargs)
-    env.reset(seed=0)
-    step, reset = env.step, env.reset
-    acts = actions.tolist()
-    t0 = time.perf_counter()
-    for a in acts:
-        _, _, terminated, truncated, _ = step(a)
-        if terminated or truncated:
-            reset()
-    return len(acts) / (time.perf_counter() - t0)
+    """Steps/s through gym.make's wrappers (TimeLimit, OrderEnforcing, PassiveEnvChecker)."""
+    return _time_steps(gym.make(env_id, **kwargs), actions)
 
 
 def time_vec(env_id: str, kwargs: dict, actions: np.ndarray) -> float:

@@ -328,15 +328,25 @@ def _span(steps: Sequence[int]) -> tuple[int, int] | None:
 # --- the kinds -------------------------------------------------------------------------
 
 
-def _threshold(cond: Mapping[str, Any], ctx: Context) -> Evidence:
-    name, steps, values = _windowed(ctx, cond)
-    value = float(cond["value"])
-    ev = Evidence(False, None, value, len(values), cond.get("window"), _span(steps), name)
-    if len(values) < int(cond.get("min_points", 3)) or not values:
+def _too_few(cond: Mapping[str, Any], values: Sequence[float]) -> bool:
+    """Fewer points than the condition's ``min_points`` (default 3), or none at all."""
+    return len(values) < int(cond.get("min_points", 3)) or not values
+
+
+def _judge_stat(ev: Evidence, cond: Mapping[str, Any], values: Sequence[float], value: float) -> Evidence:
+    """Fill ``ev`` with the condition's ``stat`` over ``values``, compared by ``op`` with ``value``."""
+    if _too_few(cond, values):
         return ev
     ev.observed = stat(cond["stat"], values)
     ev.held = OPS[cond["op"]](ev.observed, value)
     return ev
+
+
+def _threshold(cond: Mapping[str, Any], ctx: Context) -> Evidence:
+    name, steps, values = _windowed(ctx, cond)
+    value = float(cond["value"])
+    ev = Evidence(False, None, value, len(values), cond.get("window"), _span(steps), name)
+    return _judge_stat(ev, cond, values, value)
 
 
 def _sustained(cond: Mapping[str, Any], ctx: Context) -> Evidence:
@@ -344,7 +354,7 @@ def _sustained(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     value = float(cond["value"])
     op = OPS[cond["op"]]
     ev = Evidence(False, None, value, len(values), cond.get("window"), _span(steps), name)
-    if len(values) < int(cond.get("min_points", 3)) or not values:
+    if _too_few(cond, values):
         return ev
     if "consecutive" not in cond and len(values) > LARGE:
         # The same comparisons in one numpy pass: OPS compare arrays elementwise.
@@ -489,7 +499,7 @@ def _plateau(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     all_steps, all_values = d.finite_steps, d.finite_values
     steps, values = select(all_steps, all_values, cond.get("window"), ctx.step_range, d.sorted_steps)
     ev.n, ev.steps = len(values), _span(steps)
-    if len(values) < int(cond.get("min_points", 3)) or not values:
+    if _too_few(cond, values):
         return ev
     best = _max(all_values)
     progress = max(abs(best - all_values[0]), float(cond.get("eps", 1e-9)))
@@ -640,7 +650,7 @@ def _ratio_to_bound(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         bound = sign * all_values[0]
     steps, values = select(all_steps, all_values, cond.get("window"), ctx.step_range, d.sorted_steps)
     ev.n, ev.steps = len(values), _span(steps)
-    if len(values) < int(cond.get("min_points", 3)) or not values or bound == 0:
+    if _too_few(cond, values) or bound == 0:
         return ev
     if len(values) <= LARGE:
         signed: Sequence[float] = [sign * v for v in values]
@@ -669,11 +679,7 @@ def _counter_ratio(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     steps, values = select(r_steps, r_values, cond.get("window"), ctx.step_range)
     steps, values = _finite(steps, values)
     ev.n, ev.steps = len(values), _span(steps)
-    if len(values) < int(cond.get("min_points", 3)) or not values:
-        return ev
-    ev.observed = stat(cond["stat"], values)
-    ev.held = OPS[cond["op"]](ev.observed, value)
-    return ev
+    return _judge_stat(ev, cond, values, value)
 
 
 def _all_of(cond: Mapping[str, Any], ctx: Context) -> Evidence:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sb3doctor.model import Series
+from sb3doctor.model import Series, paired_deltas
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
@@ -668,14 +668,12 @@ def _counter_ratio(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     of = ctx.metrics.get(cond["of"])
     if series is None or of is None:
         return ev
-    at_of = dict(zip(of.steps, of.values, strict=False))
-    pairs = [(s, v, at_of[s]) for s, v in zip(series.steps, series.values, strict=False) if s in at_of]
     r_steps: list[int] = []
     r_values: list[float] = []
-    for (_, v0, d0), (s1, v1, d1) in itertools.pairwise(pairs):
-        if d1 - d0 > 0:
-            r_steps.append(s1)
-            r_values.append((v1 - v0) / (d1 - d0))
+    for step, dv, dof in paired_deltas(series, of):
+        if dof > 0:
+            r_steps.append(step)
+            r_values.append(dv / dof)
     steps, values = select(r_steps, r_values, cond.get("window"), ctx.step_range)
     steps, values = _finite(steps, values)
     ev.n, ev.steps = len(values), _span(steps)

@@ -12,6 +12,7 @@ import math
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,18 @@ class Series:
     def has_wall_time(self) -> bool:
         """True when at least one point carries a wall time."""
         return any(not math.isnan(w) for w in self.wall_times)
+
+
+def paired_deltas(a: Series, b: Series) -> list[tuple[int, float, float]]:
+    """Consecutive differences of two series at the steps both carry.
+
+    Returns ``(step, delta a, delta b)`` for each pair of neighbouring shared steps, the step
+    being the later one: e.g. ``train/n_updates`` against ``time/iterations`` gives PPO's
+    epochs per iteration.
+    """
+    at_b = dict(zip(b.steps, b.values, strict=True))
+    pairs = [(s, v, at_b[s]) for s, v in zip(a.steps, a.values, strict=True) if s in at_b]
+    return [(s1, a1 - a0, b1 - b0) for (_, a0, b0), (s1, a1, b1) in pairwise(pairs)]
 
 
 @dataclass

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from typing import Any
 
-from sb3doctor.model import Run, Series
+from sb3doctor.model import Run, Series, paired_deltas
 
 
 def _first(series: Series | None) -> float | None:
@@ -21,13 +21,6 @@ def _first(series: Series | None) -> float | None:
 
 def _last(series: Series | None) -> float | None:
     return series.values[-1] if series is not None and len(series) else None
-
-
-def _paired_deltas(a: Series, b: Series) -> list[tuple[float, float]]:
-    """Consecutive differences ``(delta a, delta b)`` at the steps both series carry."""
-    at_b = dict(zip(b.steps, b.values, strict=True))
-    pairs = [(v, at_b[s]) for s, v in zip(a.steps, a.values, strict=True) if s in at_b]
-    return [(pairs[i + 1][0] - pairs[i][0], pairs[i + 1][1] - pairs[i][1]) for i in range(len(pairs) - 1)]
 
 
 def _mode(values: list[float]) -> float | None:
@@ -63,12 +56,12 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     it, ts, nu = m.get("time/iterations"), m.get("time/total_timesteps"), m.get("train/n_updates")
     if it is not None and ts is not None:
         # Δtotal_timesteps / Δiterations within one learn() call (iterations restart per call).
-        sizes = [float(round(dts / dit)) for dit, dts in _paired_deltas(it, ts) if dit > 0 and dts > 0]
+        sizes = [float(round(dts / dit)) for _, dit, dts in paired_deltas(it, ts) if dit > 0 and dts > 0]
         rollout = _mode(sizes)
         if rollout:
             hp["rollout_size"] = int(rollout)
     if run.algo in {"PPO", "RecurrentPPO", "MaskablePPO"} and it is not None and nu is not None:
-        ratios = [dnu / dit for dit, dnu in _paired_deltas(it, nu) if dit > 0 and dnu >= 0]
+        ratios = [dnu / dit for _, dit, dnu in paired_deltas(it, nu) if dit > 0 and dnu >= 0]
         epochs = _mode([float(round(r)) for r in ratios])
         if epochs:
             hp["n_epochs"] = int(epochs)

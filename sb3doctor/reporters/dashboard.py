@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from sb3doctor.model import Advice, Finding, Series, severity_rank
-from sb3doctor.reporters.terminal import bars
+from sb3doctor.reporters.terminal import HEALTH_STYLE, bars
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console, RenderableType
@@ -43,7 +43,6 @@ KEY_METRICS: tuple[str, ...] = (
     "time/fps",
 )
 _MAX_ROWS = 12
-_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan", None: "green"}
 _MARKS = {"error": "✗", "warning": "!", "info": "i"}
 
 
@@ -100,7 +99,7 @@ def event_line(event: WatchEvent) -> str:
 
 def _event_style(event: WatchEvent) -> str:
     if event.kind == "finding_raised" and event.finding is not None:
-        return _COLOURS.get(event.finding.severity, "white")
+        return HEALTH_STYLE.get(event.finding.severity, "white")
     if event.kind == "finding_cleared":
         return "green"
     return "bold"
@@ -172,7 +171,7 @@ class Dashboard:
         for name in _pick_metrics(run.metrics, findings):
             series: Series = run.metrics[name]
             health = metric_health(name, findings)
-            colour = _COLOURS[health]
+            colour = HEALTH_STYLE[health]
             table.add_row(
                 Text(name, style=colour),
                 Text(format_value(series.values[-1]), style=colour),
@@ -181,9 +180,8 @@ class Dashboard:
             )
         lines: list[RenderableType] = [table]
         for f in findings:
-            text = Text(
-                f"{_MARKS.get(f.severity, '?')} {f.rule} {f.name}: {f.message}", style=_COLOURS[f.severity]
-            )
+            mark = _MARKS.get(f.severity, "?")
+            text = Text(f"{mark} {f.rule} {f.name}: {f.message}", style=HEALTH_STYLE[f.severity])
             lines.append(text)
             for a in f.advice:
                 lines.append(Text(f"    -> {advice_text(a)}", style="dim"))
@@ -194,7 +192,7 @@ class Dashboard:
         if speed is not None:
             title += f" · {speed:,.0f} steps/s"
         worst = findings[0].severity if findings else None
-        return Panel(Group(*lines), title=title, title_align="left", border_style=_COLOURS[worst])
+        return Panel(Group(*lines), title=title, title_align="left", border_style=HEALTH_STYLE[worst])
 
 
 def _pick_metrics(metrics: dict[str, Series], findings: list[Finding]) -> list[str]:

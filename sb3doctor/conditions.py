@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sb3doctor.model import Series, paired_deltas
+from sb3doctor.model import NUMPY_MIN_POINTS, Series, paired_deltas
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
@@ -151,7 +151,7 @@ def select(
 #: the pure-Python code is faster than importing numpy (60-160 ms) would be; above it (a
 #: run grown to ~1M scalars has ~80k points per metric) numpy turns seconds into
 #: milliseconds. Both paths give the same results (tests/test_conditions_large.py).
-LARGE = 20_000
+LARGE = NUMPY_MIN_POINTS
 
 
 def _np() -> Any:

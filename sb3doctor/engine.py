@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 import operator
-from array import array
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sb3doctor.conditions import LARGE, Context, Evidence
+from sb3doctor.conditions import Context, Evidence
 from sb3doctor.conditions import evaluate as evaluate_condition
 from sb3doctor.i18n import describe_window, t
 from sb3doctor.model import Advice, Finding, Run
@@ -203,7 +202,7 @@ def evaluate_rule(
         return None
     ctx = Context(
         run.metrics,
-        step_range if step_range is not None else _step_range(run),
+        step_range if step_range is not None else run.step_range(),
         run.hyperparams,
         rule.metric,
         cache if cache is not None else {},
@@ -233,24 +232,6 @@ def evaluate_rule(
     )
 
 
-def _max_step(steps: Any) -> int:
-    if len(steps) > LARGE and isinstance(steps, array) and steps.typecode == "q":
-        import numpy as np  # only for large series, as in conditions.py
-
-        return int(np.frombuffer(steps, dtype=np.int64).max())
-    return max(steps)
-
-
-def _step_range(run: Run) -> tuple[int, int] | None:
-    # Run.step_range() with the per-series max taken in numpy for large series: on a run
-    # grown to millions of scalars the Python max over every step was a third of a pass.
-    firsts = [s.steps[0] for s in run.metrics.values() if len(s)]
-    lasts = [_max_step(s.steps) for s in run.metrics.values() if len(s)]
-    if not firsts:
-        return None
-    return min(firsts), max(lasts)
-
-
 def evaluate(
     run: Run, rules: list[Rule], config: Config | None = None, lang: str | None = None
 ) -> list[Finding]:
@@ -263,7 +244,7 @@ def evaluate(
         rules = config.select(rules)
         lang = lang or config.lang
     lang = lang or "en"
-    step_range = _step_range(run)
+    step_range = run.step_range()
     cache: dict[Any, Any] = {}  # per-series derived data, valid for this pass only
     findings = []
     for rule in rules:

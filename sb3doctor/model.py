@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
 NAN = float("nan")
+#: Above this many points numpy (imported lazily) beats a pure-Python pass; typical runs have
+#: a few hundred points per metric and never import it.
+NUMPY_MIN_POINTS = 20_000
 
 #: Source kinds, from most to least precise. When one metric comes from several
 #: sources, the points of the more precise source win at equal steps.
@@ -81,6 +84,14 @@ class Series:
             array("d", (self.values[i] for i in order)),
             array("d", (self.wall_times[i] for i in order)),
         )
+
+    def max_step(self) -> int:
+        """The largest step (numpy for long series: a Python max over millions of steps is slow)."""
+        if len(self.steps) > NUMPY_MIN_POINTS:
+            import numpy as np
+
+            return int(np.frombuffer(self.steps, dtype=np.int64).max())
+        return max(self.steps)
 
     def has_wall_time(self) -> bool:
         """True when at least one point carries a wall time."""
@@ -155,7 +166,7 @@ class Run:
     def step_range(self) -> tuple[int, int] | None:
         """First and last step seen in any metric, or None for an empty run."""
         firsts = [s.steps[0] for s in self.metrics.values() if len(s)]
-        lasts = [max(s.steps) for s in self.metrics.values() if len(s)]
+        lasts = [s.max_step() for s in self.metrics.values() if len(s)]
         if not firsts:
             return None
         return min(firsts), max(lasts)

@@ -13,7 +13,6 @@ See ``rules/SCHEMA.md`` for the meaning of every kind and key.
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -193,14 +192,6 @@ def _finite(steps: Sequence[int], values: Sequence[float]) -> tuple[Sequence[int
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def _is_sorted(steps: Sequence[int]) -> bool:
-    if len(steps) > LARGE:
-        np = _np()
-        a = np.asarray(steps)
-        return bool((a[1:] >= a[:-1]).all())
-    return all(a <= b for a, b in zip(steps, itertools.islice(steps, 1, None), strict=False))
-
-
 @dataclass
 class _Derived:
     """What several rules of one engine pass need from one series, computed once."""
@@ -218,7 +209,7 @@ def _derived(ctx: Context, series: Series) -> _Derived:
     if entry is None or entry.series is not series or entry.length != len(series):
         all_finite = _all_finite(series.values)
         fs, fv = (series.steps, series.values) if all_finite else _finite(series.steps, series.values)
-        entry = _Derived(series, len(series), fs, fv, all_finite, _is_sorted(series.steps))
+        entry = _Derived(series, len(series), fs, fv, all_finite, series.is_sorted())
         ctx.cache[id(series)] = entry
     return entry
 

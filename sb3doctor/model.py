@@ -74,9 +74,19 @@ class Series:
     def __len__(self) -> int:
         return len(self.values)
 
+    def is_sorted(self) -> bool:
+        """True when the steps never go back (numpy for long series)."""
+        steps = self.steps
+        if len(steps) > NUMPY_MIN_POINTS:
+            import numpy as np
+
+            arr = np.frombuffer(steps, dtype=np.int64)
+            return bool((arr[1:] >= arr[:-1]).all())
+        return all(a <= b for a, b in pairwise(steps))
+
     def sorted(self) -> Series:
         """Return the series ordered by step (stable: equal steps keep their logging order)."""
-        if all(self.steps[i] <= self.steps[i + 1] for i in range(len(self.steps) - 1)):
+        if self.is_sorted():
             return self
         order = sorted(range(len(self.steps)), key=self.steps.__getitem__)
         return Series(

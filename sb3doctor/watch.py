@@ -334,11 +334,11 @@ class RunState:
         m = self._merged.get(metric)
         if m is None:
             m = self._merged[metric] = _Merged(Series(new.steps[:], new.values[:], new.wall_times[:]), {kind})
-            m.unsorted = not _is_sorted(m.series.steps)
+            m.unsorted = not m.series.is_sorted()
             return
         s = m.series
         if m.kinds == {kind}:
-            if (len(s) and new.steps[0] < s.steps[-1]) or not _is_sorted(new.steps):
+            if (len(s) and new.steps[0] < s.steps[-1]) or not new.is_sorted():
                 m.unsorted = True
             s.extend(new)
             if m.owner is not None:
@@ -493,19 +493,6 @@ class RunState:
         return WatchEvent(
             kind, self.name, str(self.path), now, step, self.run.algo, finding, dict(extra or {})
         )
-
-
-def _is_sorted(steps: Any) -> bool:
-    # Steps nearly always arrive in order; check the cheap way first.
-    n = len(steps)
-    if n < 2:
-        return True
-    if n < 64:
-        return all(steps[i] <= steps[i + 1] for i in range(n - 1))
-    import numpy as np
-
-    arr = np.frombuffer(steps, dtype=np.int64)
-    return bool((arr[1:] >= arr[:-1]).all())
 
 
 # --------------------------------------------------------------------------- watchers

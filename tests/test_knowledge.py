@@ -1,0 +1,315 @@
+"""sb3doctor.knowledge: the shipped reference data and its lazy loader (real files, no mocks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+
+import pytest
+
+from sb3doctor import knowledge
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "sb3doctor" / "knowledge"
+DATA_FILES = ["envs.csv", "rlzoo_benchmark.csv", "sb3_defaults.yaml", "rlzoo_hyperparams.yaml"]
+CACHED = ["_env_rows", "_benchmark", "_defaults", "_hyperparams", "known_env_ids"]
+
+
+# --------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("CartPole-v1", "CartPole-v1"),
+        ("  CartPole-v1\n", "CartPole-v1"),
+        ("ale_py:ALE/Pong-v5", "ALE/Pong-v5"),
+        ("sb3doctor.envs:sb3doctor/WarehouseRobot-v0", "sb3doctor/WarehouseRobot-v0"),
+        ("sb3doctor/WarehouseRobot-v0", "sb3doctor/WarehouseRobot-v0"),
+    ],
+)
+def test_normalize_env_id(raw: str, expected: str) -> None:
+    assert knowledge.normalize_env_id(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CartPole-v1",
+        "sb3doctor/WarehouseRobot-v0",
+        "ALE/Pong-v5",
+        "PongNoFrameskip-v4",
+        "MiniGrid-Empty-5x5-v0",
+    ],
+)
+def test_looks_like_env_id(text: str) -> None:
+    assert knowledge.looks_like_env_id(text)
+
+
+@pytest.mark.parametrize("text", ["PPO_1", "logs", "seed1", "", "runs/PPO_3", "v1", "-v1", "CartPole-v"])
+def test_does_not_look_like_env_id(text: str) -> None:
+    assert not knowledge.looks_like_env_id(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("PPO", "PPO"),
+        ("ppo", "PPO"),
+        ("RecurrentPPO", "RecurrentPPO"),
+        ("ppo_lstm", "RecurrentPPO"),
+        ("QRDQN", "QRDQN"),
+        ("qrdqn", "QRDQN"),
+        ("MaskablePPO", "MaskablePPO"),
+        ("ppo_mask", "MaskablePPO"),
+        ("crossq", "CrossQ"),
+        ("MyAlgo", "MyAlgo"),
+    ],
+)
+def test_normalize_algo(raw: str, expected: str) -> None:
+    assert knowledge.normalize_algo(raw) == expected
+
+
+# --------------------------------------------------------------------------- envs.csv
+
+
+def test_cartpole_reference() -> None:
+    ref = knowledge.env_reference("CartPole-v1")
+    assert ref is not None
+    assert ref.exact and ref.matched_id == "CartPole-v1" and ref.env_id == "CartPole-v1"
+    assert ref.random_return is not None and 15 < ref.random_return < 30
+    assert ref.random_std is not None and ref.random_std > 0
+    assert ref.random_episodes == 100
+    assert ref.max_episode_steps == 500
+    assert ref.reward_threshold == 475
+    assert ref.optimum == 500
+    assert "make_knowledge.py" in ref.source
+    with pytest.raises(FrozenInstanceError):
+        ref.optimum = 1.0  # type: ignore[misc]
+
+
+def test_version_aliases() -> None:
+    lunar = knowledge.env_reference("LunarLander-v2")
+    assert lunar is not None
+    assert (lunar.env_id, lunar.matched_id, lunar.exact) == ("LunarLander-v2", "LunarLander-v3", False)
+    hopper = knowledge.env_reference("Hopper-v4")
+    assert hopper is not None and hopper.matched_id == "Hopper-v5" and not hopper.exact
+    assert hopper.random_return == knowledge.env_reference("Hopper-v5").random_return  # type: ignore[union-attr]
+    # A module prefix is not an alias: the id itself matched.
+    prefixed = knowledge.env_reference("gymnasium.envs:CartPole-v1")
+    assert prefixed is not None and prefixed.exact
+
+
+def test_atari_aliases() -> None:
+    ale = knowledge.env_reference("ALE/Pong-v5")
+    assert ale is not None and ale.matched_id == "PongNoFrameskip-v4" and not ale.exact
+    assert ale.random_return == -20.7
+    assert ale.random_std is None and ale.random_episodes is None
+    assert "Nature" in ale.source
+    assert knowledge.env_reference("BreakoutNoFrameskip-v4").random_return == 1.7  # type: ignore[union-attr]
+    gym_style = knowledge.env_reference("SpaceInvaders-v4")
+    assert gym_style is not None and gym_style.matched_id == "SpaceInvadersNoFrameskip-v4"
+
+
+def test_unknown_env() -> None:
+    assert knowledge.env_reference("NoSuchEnv-v0") is None
+    assert knowledge.env_reference("logs") is None
+    assert knowledge.zoo_benchmark("PPO", "NoSuchEnv-v0") is None
+    assert knowledge.zoo_benchmarks("NoSuchEnv-v0") == []
+    assert knowledge.zoo_hyperparams("PPO", "NoSuchEnv-v0") is None
+
+
+def test_envs_table_rows() -> None:
+    mujoco = ["Hopper", "HalfCheetah", "Walker2d", "Ant", "Swimmer", "Reacher", "InvertedPendulum"]
+    for env_id in [
+        "Acrobot-v1",
+        "MountainCar-v0",
+        "MountainCarContinuous-v0",
+        "Pendulum-v1",
+        "LunarLanderContinuous-v3",
+        "BipedalWalker-v3",
+        "InvertedDoublePendulum-v5",
+        "Humanoid-v5",
+        *(f"{name}-v5" for name in mujoco),
+    ]:
+        ref = knowledge.env_reference(env_id)
+        assert ref is not None and ref.exact, env_id
+        assert ref.random_return is not None and ref.random_episodes, env_id
+        assert ref.max_episode_steps is not None, env_id
+    assert knowledge.env_reference("MountainCar-v0").random_return == -200  # type: ignore[union-attr]
+    assert knowledge.env_reference("Pendulum-v1").reward_threshold is None  # type: ignore[union-attr]
+    assert knowledge.env_reference("InvertedPendulum-v5").optimum == 1000  # type: ignore[union-attr]
+    warehouse = knowledge.env_reference("sb3doctor/WarehouseRobot-v0")
+    assert warehouse is not None and warehouse.optimum == 1.0 and warehouse.max_episode_steps == 24
+    assert warehouse.random_return is not None and 0 <= warehouse.random_return <= 1
+
+
+# --------------------------------------------------------------------------- rl-zoo benchmark
+
+
+def test_zoo_benchmark_ppo_cartpole() -> None:
+    for algo in ("PPO", "ppo"):
+        result = knowledge.zoo_benchmark(algo, "CartPole-v1")
+        assert result is not None
+        assert result.algo == "PPO" and result.exact and result.matched_id == "CartPole-v1"
+        assert result.mean_reward == 500 and result.std_reward == 0
+        assert result.n_timesteps == 100_000
+        assert result.eval_episodes == 300
+
+
+def test_zoo_benchmark_aliases() -> None:
+    # The zoo benchmarked LunarLander-v2 and the MuJoCo v3 envs.
+    lunar = knowledge.zoo_benchmark("DQN", "LunarLander-v3")
+    assert lunar is not None and lunar.matched_id == "LunarLander-v2" and not lunar.exact
+    hopper = knowledge.zoo_benchmark("sac", "Hopper-v5")
+    assert hopper is not None and hopper.matched_id == "Hopper-v3" and hopper.algo == "SAC"
+    pong = knowledge.zoo_benchmark("QRDQN", "ALE/Pong-v5")
+    assert pong is not None and pong.matched_id == "PongNoFrameskip-v4" and pong.n_timesteps == 10_000_000
+    lstm = knowledge.zoo_benchmark("ppo_lstm", "CartPoleNoVel-v1")
+    assert lstm is not None and lstm.algo == "RecurrentPPO"
+    assert knowledge.zoo_benchmark("RecurrentPPO", "CartPoleNoVel-v1") == lstm
+    assert knowledge.zoo_benchmark("NoSuchAlgo", "CartPole-v1") is None
+
+
+def test_zoo_benchmarks_all_algos() -> None:
+    results = knowledge.zoo_benchmarks("CartPole-v1")
+    algos = [r.algo for r in results]
+    assert algos == sorted(algos)
+    assert {"A2C", "ARS", "DQN", "PPO", "QRDQN", "TRPO"} <= set(algos)
+    assert all(r.mean_reward == 500 for r in results)
+    assert len(knowledge.zoo_benchmarks("HalfCheetah-v5")) >= 5
+
+
+def test_benchmark_file_is_complete() -> None:
+    lines = (DATA / "rlzoo_benchmark.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("#") and "22e3ff2" in lines[0]
+    rows = [ln for ln in lines if ln and not ln.startswith("#")][1:]
+    assert len(rows) == 199  # every row of benchmark.md at 22e3ff2
+    assert sum(len(envs) for envs in knowledge._benchmark().values()) == len(rows)
+
+
+# --------------------------------------------------------------------------- SB3 defaults
+
+
+def test_sb3_default() -> None:
+    assert knowledge.sb3_default("PPO", "learning_rate") == 0.0003
+    assert knowledge.sb3_default("ppo", "n_steps") == 2048
+    assert knowledge.sb3_default("DQN", "exploration_fraction") == 0.1
+    assert knowledge.sb3_default("SAC", "ent_coef") == "auto"
+    assert knowledge.sb3_default("RecurrentPPO", "n_steps") == 128
+    assert knowledge.sb3_default("ppo_lstm", "n_steps") == 128
+    assert knowledge.sb3_default("qrdqn", "exploration_fraction") == 0.005
+    assert knowledge.sb3_default("PPO", "no_such_param") is None
+    assert knowledge.sb3_default("NoSuchAlgo", "learning_rate") is None
+
+
+def test_sb3_defaults() -> None:
+    ppo = knowledge.sb3_defaults("PPO")
+    assert ppo["gamma"] == 0.99 and ppo["clip_range"] == 0.2 and ppo["target_kl"] is None
+    for left_out in ("policy", "env", "verbose", "seed", "device", "policy_kwargs", "rollout_buffer_class"):
+        assert left_out not in ppo
+    ppo["gamma"] = 0.5  # a copy: the cached table is untouched
+    assert knowledge.sb3_default("PPO", "gamma") == 0.99
+    assert knowledge.sb3_defaults("NoSuchAlgo") == {}
+    expected = {"PPO", "A2C", "DQN", "SAC", "TD3", "DDPG", "QRDQN", "TQC", "TRPO", "ARS", "RecurrentPPO"}
+    assert expected | {"MaskablePPO"} <= set(knowledge._defaults())
+
+
+# --------------------------------------------------------------------------- rl-zoo hyperparameters
+
+
+def test_zoo_hyperparams() -> None:
+    ppo = knowledge.zoo_hyperparams("PPO", "CartPole-v1")
+    assert ppo is not None
+    assert ppo["n_epochs"] == 20 and ppo["n_envs"] == 8 and ppo["n_timesteps"] == 100_000
+    assert isinstance(ppo["n_timesteps"], int)
+    assert ppo["learning_rate"] == "lin_0.001"
+    ppo["n_epochs"] = 1  # a copy
+    assert knowledge.zoo_hyperparams("ppo", "CartPole-v1")["n_epochs"] == 20  # type: ignore[index]
+
+
+def test_zoo_hyperparams_merges_and_aliases() -> None:
+    # HalfCheetah-v4 holds the &mujoco-defaults anchor; Hopper-v4 merges it (<<: *mujoco-defaults).
+    a2c_cheetah = knowledge.zoo_hyperparams("A2C", "HalfCheetah-v4")
+    a2c_hopper = knowledge.zoo_hyperparams("A2C", "Hopper-v5")  # v5 -> the zoo's v4 entry
+    assert a2c_cheetah is not None and a2c_hopper is not None
+    assert a2c_hopper["n_timesteps"] == a2c_cheetah["n_timesteps"]
+    assert "<<" not in a2c_hopper
+    lstm = knowledge.zoo_hyperparams("ppo_lstm", "CartPoleNoVel-v1")
+    assert lstm is not None and lstm == knowledge.zoo_hyperparams("RecurrentPPO", "CartPoleNoVel-v1")
+
+
+def test_zoo_hyperparams_atari() -> None:
+    atari = knowledge.zoo_hyperparams("PPO", "PongNoFrameskip-v4")
+    assert atari is not None and atari["policy"] == "CnnPolicy" and atari["frame_stack"] == 4
+    assert knowledge.zoo_hyperparams("PPO", "ALE/Breakout-v5") == atari
+    assert knowledge.zoo_hyperparams("DQN", "ALE/Pong-v5")["policy"] == "CnnPolicy"  # type: ignore[index]
+    assert knowledge.zoo_hyperparams("SAC", "ALE/Pong-v5") is None  # the zoo has no Atari SAC
+    assert knowledge.zoo_hyperparams("NoSuchAlgo", "CartPole-v1") is None
+
+
+def test_hyperparams_file_keys() -> None:
+    table = knowledge._hyperparams()
+    assert "HER" not in table and "her" not in table
+    assert {"PPO", "A2C", "DQN", "QRDQN", "RecurrentPPO", "TQC"} <= set(table)
+    for algo, envs in table.items():
+        assert knowledge.normalize_algo(algo) == algo
+        assert "default" not in envs
+        for env_id, params in envs.items():
+            assert env_id == knowledge.ATARI_KEY or knowledge.looks_like_env_id(env_id), (algo, env_id)
+            assert "env_wrapper" not in params
+
+
+# --------------------------------------------------------------------------- the whole
+
+
+def test_known_env_ids() -> None:
+    ids = knowledge.known_env_ids()
+    assert isinstance(ids, frozenset)
+    assert {
+        "CartPole-v1",
+        "Hopper-v5",
+        "Hopper-v3",
+        "sb3doctor/WarehouseRobot-v0",
+        "PongNoFrameskip-v4",
+    } <= ids
+    assert all(knowledge.looks_like_env_id(env_id) for env_id in ids)
+
+
+def test_load_everything_once() -> None:
+    for name in CACHED:
+        getattr(knowledge, name)()
+    for env_id in sorted(knowledge.known_env_ids()):
+        knowledge.env_reference(env_id)
+        knowledge.zoo_benchmarks(env_id)
+    for algo in knowledge._defaults():
+        assert knowledge.sb3_defaults(algo)
+    for name in CACHED:
+        assert getattr(knowledge, name).cache_info().currsize == 1, name
+
+
+def test_data_files_are_small() -> None:
+    for name in DATA_FILES:
+        assert (DATA / name).stat().st_size < 200_000, name
+
+
+PROBE = """
+import json, sys
+import sb3doctor.knowledge as k
+print(json.dumps({
+    "heavy": sorted(m for m in ("numpy", "yaml", "gymnasium", "pandas") if m in sys.modules),
+    "cached": {name: getattr(k, name).cache_info().currsize for name in %r},
+}))
+"""
+
+
+def test_import_is_light_and_lazy() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE % CACHED], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    probe = json.loads(out.strip().splitlines()[-1])
+    assert probe["heavy"] == []
+    assert probe["cached"] == dict.fromkeys(CACHED, 0)

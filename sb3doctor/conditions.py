@@ -43,6 +43,9 @@ KINDS: tuple[str, ...] = (
     "non_finite",
     "ratio_to_bound",
     "counter_ratio",
+    "return_level",
+    "growth",
+    "vs_reference",
     "all_of",
     "any_of",
     "not",
@@ -67,6 +70,11 @@ class Context:
     hyperparams: Mapping[str, Any] = field(default_factory=dict)
     metric: str | None = None
     cache: dict[Any, Any] = field(default_factory=dict)
+    #: returns the run's :class:`~sb3doctor.reference.RunReference` (computed on first call,
+    #: so runs whose rules never compare with a reference never read the knowledge files)
+    reference: Callable[[], Any] | None = None
+    #: the run's algorithm (SB3 class name), for reference lookups
+    algo: str | None = None
 
 
 @dataclass
@@ -89,6 +97,8 @@ class Evidence:
     window: Any = None
     steps: tuple[int, int] | None = None
     metric: str | None = None
+    #: kind-specific numbers for messages (``{ref[final]}``), e.g. the window's mean return
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def kind_of(cond: Mapping[str, Any]) -> str:
@@ -135,8 +145,11 @@ def select(
     if key == "first":
         return steps[: int(arg)], values[: int(arg)]
     lo, hi = step_range if step_range is not None else ((steps[0], steps[-1]) if len(steps) else (0, 0))
-    # last_frac counts back from the last step, from_frac forward from the first
+    # last_frac counts back from the last step, from_frac and first_frac forward from the first
     cut = hi - float(arg) * (hi - lo) if key == "last_frac" else lo + float(arg) * (hi - lo)
+    if key == "first_frac":
+        j = bisect.bisect_right(steps, cut) if sorted_steps else sum(1 for s in steps if s <= cut)
+        return steps[:j], values[:j]
     if sorted_steps:
         i = bisect.bisect_left(steps, cut)
     else:  # the first point at or after the cut, as a scan finds it
@@ -635,6 +648,12 @@ def _ratio_to_bound(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         if not isinstance(n_actions, (int, float)) or n_actions < 2:
             return ev  # the bound is unknown: the rule cannot judge this run
         bound = math.log(n_actions)
+    elif cond["bound"] == "early":
+        # The median of the 2nd-4th points: SB3's first on-policy table is written before any
+        # training step and its fps counts only env stepping, so it is always inflated.
+        if len(all_values) < 2:
+            return ev
+        bound = sign * _median(all_values[1:4])
     else:  # first
         if not all_values:
             return ev
@@ -692,7 +711,169 @@ def _not(cond: Mapping[str, Any], ctx: Context) -> Evidence:
 
 
 def _with_held(ev: Evidence, held: bool) -> Evidence:
-    return Evidence(held, ev.observed, ev.threshold, ev.n, ev.window, ev.steps, ev.metric)
+    return Evidence(held, ev.observed, ev.threshold, ev.n, ev.window, ev.steps, ev.metric, ev.extra)
+
+
+#: Two-sided 95% normal quantile: the window mean's confidence bound is mean +- Z95 * stderr.
+Z95 = 1.96
+#: Episode-level metrics, most informative first: monitor.csv has every episode; SB3's
+#: ep_rew_mean is a 100-episode running mean (its points are not independent).
+RETURN_METRICS = ("episode/reward", "rollout/ep_rew_mean")
+
+
+def _mean_bound(values: Sequence[float], bound: str) -> float:
+    """The mean of ``values``, or its 95% upper/lower confidence bound (``bound``)."""
+    mean = math.fsum(values) / len(values)
+    if bound == "mean" or len(values) < 2:
+        return mean
+    sd = math.sqrt(_sum_sq_dev(values, mean) / (len(values) - 1))
+    half = Z95 * sd / math.sqrt(len(values))
+    return mean + half if bound == "upper" else mean - half
+
+
+def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
+    """Where the episode returns of a window stand against random play and a reference.
+
+    ``measure``: ``progress`` = (window mean - random) / (reference - random), 0 at random play
+    and 1 at rl-zoo's benchmark return; ``gain`` = progress of the window minus progress of the
+    run's first 10% of episodes; ``peak`` = progress of the best stretch of ``window`` size;
+    ``effect`` = (window mean - start mean) / the spread of the episodes, which needs no
+    reference. ``bound`` (``upper``, ``lower`` or ``mean``) takes the window mean's 95%
+    confidence bound first, so that noise alone cannot make the condition hold.
+    ``min_budget_frac`` requires the run to have reached that fraction of the reference
+    budget; ``min_steps`` an absolute number of steps. ``sparse_only`` holds only on envs whose
+    reward comes at a goal; ``without_reference`` only where the env has no known reference.
+    """
+    name = cond.get("metric")
+    candidates = (name,) if name else RETURN_METRICS
+    series = next((ctx.metrics[m] for m in candidates if m in ctx.metrics and len(ctx.metrics[m])), None)
+    name = next((m for m in candidates if m in ctx.metrics and len(ctx.metrics[m])), candidates[0])
+    value = float(cond["value"])
+    window = cond.get("window", {"last_frac": 0.2})
+    ev = Evidence(False, None, value, 0, window, None, name)
+    if series is None:
+        return ev
+    measure = cond["measure"]
+    ref = ctx.reference() if ctx.reference is not None else None
+    last_step = ctx.step_range[1] if ctx.step_range is not None else series.max_step()
+    if last_step < float(cond.get("min_steps", 0)):
+        return ev
+    if "min_budget_frac" in cond:
+        budget = getattr(ref, "budget", None)
+        if budget is None or last_step < float(cond["min_budget_frac"]) * budget:
+            return ev
+    d = _derived(ctx, series)
+    all_steps, all_values = d.finite_steps, d.finite_values
+    steps, values = select(all_steps, all_values, window, ctx.step_range, d.sorted_steps)
+    ev.n, ev.steps = len(values), _span(steps)
+    if _too_few(cond, values):
+        return ev
+    bound = str(cond.get("bound", "mean"))
+    n_start = max(5, len(all_values) // 10)
+    start_vals = all_values[:n_start]
+    start = math.fsum(start_vals) / len(start_vals)
+    final_mean = math.fsum(values) / len(values)
+    ev.extra = {"final": final_mean, "start": start, "episodes": len(values)}
+    if cond.get("without_reference", False) and ref is not None and ref.progress(0.0) is not None:
+        return ev  # the env is known: the rules that compare with its reference judge instead
+    if measure == "effect":
+        pooled = list(start_vals) + list(values)
+        m = math.fsum(pooled) / len(pooled)
+        sd = math.sqrt(_sum_sq_dev(pooled, m) / max(1, len(pooled) - 1))
+        if sd == 0:
+            ev.observed = 0.0
+        else:
+            ev.observed = (_mean_bound(values, bound) - start) / sd
+        ev.held = OPS[cond["op"]](ev.observed, value)
+        return ev
+    if ref is None or ref.progress(0.0) is None:
+        return ev
+    if cond.get("sparse_only", False) and not ref.sparse:
+        return ev
+    if measure == "peak":
+        w = len(values)
+        best = max(math.fsum(all_values[i : i + w]) / w for i in range(0, max(1, len(all_values) - w + 1)))
+        observed = ref.progress(best)
+        ev.extra["peak"] = best
+    else:
+        observed = ref.progress(_mean_bound(values, bound))
+        if measure == "gain":
+            observed = observed - ref.progress(start)
+    ev.observed = observed
+    ev.held = observed is not None and OPS[cond["op"]](observed, value)
+    return ev
+
+
+def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
+    """A hyperparameter of the run divided by its reference value, compared with ``op``/``value``.
+
+    The reference is rl-zoo's tuned value for the run's algorithm and env when known, else
+    SB3's default for the algorithm (``sb3doctor/knowledge``). ``param`` names the
+    hyperparameter (e.g. ``learning_rate``, read from the logs or config.json).
+    """
+    param = str(cond["param"])
+    value = float(cond["value"])
+    ev = Evidence(False, None, value, 0, None, None, cond.get("metric", ctx.metric))
+    current = ctx.hyperparams.get(param)
+    if not isinstance(current, (int, float)) or isinstance(current, bool) or not math.isfinite(current):
+        return ev
+    reference: Any = None
+    if ctx.reference is not None:
+        from sb3doctor.knowledge import sb3_default, zoo_hyperparams
+
+        ref = ctx.reference()
+        algo = ctx.algo
+        tuned = (zoo_hyperparams(algo, ref.env_id) or {}) if algo and ref.env_id else {}
+        reference = tuned.get(param)
+        if isinstance(reference, str) and reference.startswith("lin_"):
+            try:
+                reference = float(reference[4:])
+            except ValueError:
+                reference = None
+        if not isinstance(reference, (int, float)) or isinstance(reference, bool):
+            reference = sb3_default(algo, param) if algo else None
+    if not isinstance(reference, (int, float)) or isinstance(reference, bool) or reference <= 0:
+        return ev
+    ev.observed = current / reference
+    ev.extra = {"current": current, "reference": reference}
+    ev.held = OPS[cond["op"]](ev.observed, value)
+    ev.n = 1
+    return ev
+
+
+def _growth(cond: Mapping[str, Any], ctx: Context) -> Evidence:
+    """``stat`` over the ``late`` window divided by ``stat`` over the ``early`` window.
+
+    For losses or KL that grow by orders of magnitude (divergence without NaN). ``abs: true``
+    compares magnitudes. Needs ``min_points`` in each window and a non-zero early statistic.
+    """
+    name, series = _series(ctx, cond)
+    value = float(cond["value"])
+    late_window = cond.get("late", {"last_frac": 0.2})
+    ev = Evidence(False, None, value, 0, late_window, None, name)
+    if series is None or not len(series):
+        return ev
+    d = _derived(ctx, series)
+    _, early_v = select(
+        d.finite_steps,
+        d.finite_values,
+        cond.get("early", {"first_frac": 0.2}),
+        ctx.step_range,
+        d.sorted_steps,
+    )
+    late_s, late_v = select(d.finite_steps, d.finite_values, late_window, ctx.step_range, d.sorted_steps)
+    if cond.get("abs", False):
+        early_v, late_v = [abs(v) for v in early_v], [abs(v) for v in late_v]
+    ev.n, ev.steps = len(late_v), _span(late_s)
+    if _too_few(cond, early_v) or _too_few(cond, late_v):
+        return ev
+    early, late = stat(cond["stat"], early_v), stat(cond["stat"], late_v)
+    ev.extra = {"early": early, "late": late}
+    if early <= 0 or not math.isfinite(early):
+        return ev
+    ev.observed = late / early
+    ev.held = OPS[cond["op"]](ev.observed, value)
+    return ev
 
 
 _KINDS: dict[str, Callable[[Mapping[str, Any], Context], Evidence]] = {
@@ -707,6 +888,9 @@ _KINDS: dict[str, Callable[[Mapping[str, Any], Context], Evidence]] = {
     "non_finite": _non_finite,
     "ratio_to_bound": _ratio_to_bound,
     "counter_ratio": _counter_ratio,
+    "return_level": _return_level,
+    "growth": _growth,
+    "vs_reference": _vs_reference,
     "all_of": _all_of,
     "any_of": _any_of,
     "not": _not,

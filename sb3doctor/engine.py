@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from sb3doctor.conditions import Context, Evidence
 from sb3doctor.conditions import evaluate as evaluate_condition
 from sb3doctor.i18n import describe_window, t
 from sb3doctor.model import Advice, Finding, Run
+from sb3doctor.plan import make_plan
 
 if TYPE_CHECKING:  # pragma: no cover
     from sb3doctor.config import Config
@@ -83,9 +85,16 @@ class _HP(dict):
         return _Val(None)
 
 
-def message_fields(ev: Evidence, run: Run, lang: str) -> dict[str, Any]:
-    """The ``str.format`` fields a rule message may use (see SCHEMA.md, "Message fields")."""
+def message_fields(ev: Evidence, run: Run, lang: str, reference: Any = None) -> dict[str, Any]:
+    """The ``str.format`` fields a rule message may use (see SCHEMA.md, "Message fields").
+
+    :param reference: the run's :class:`~sb3doctor.reference.RunReference`, if computed; its
+        numbers and the condition's own (``ev.extra``) fill ``{ref[...]}``
+    """
+    ref: dict[str, Any] = dict(reference.fields()) if reference is not None else {}
+    ref.update(ev.extra)
     return {
+        "ref": _HP({k: _Val(v) for k, v in ref.items()}),
         "observed": _Val(ev.observed),
         "threshold": _Val(ev.threshold),
         "n": ev.n,
@@ -101,8 +110,95 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
+def reference_value(param: str, run: Run, reference: Any) -> tuple[Any, str | None, Any]:
+    """SB3's default for ``param`` on the run's algorithm and rl-zoo's tuned value on its env.
+
+    Returns ``(sb3_default, env_id, zoo_value)``; schedules such as ``lin_0.001`` give their
+    starting value. Anything unknown is None.
+    """
+    from sb3doctor import knowledge
+
+    algo = run.algo or ""
+    default = knowledge.sb3_default(algo, param) if algo else None
+    env_id = getattr(reference, "env_id", None)
+    zoo = None
+    if algo and env_id:
+        tuned = knowledge.zoo_hyperparams(algo, env_id) or {}
+        zoo = tuned.get(param)
+        if isinstance(zoo, str) and zoo.startswith("lin_"):
+            try:
+                zoo = float(zoo[4:])
+            except ValueError:
+                zoo = None
+        if not _is_number(zoo):
+            zoo = None
+    if not _is_number(default):
+        default = None
+    return default, env_id, zoo
+
+
+#: An advised value this many times past the reference is replaced by the reference itself:
+#: halving a learning rate 170x SB3's default still leaves it 85x too high.
+REFERENCE_FACTOR = 3.0
+
+
+def _bound_by_reference(
+    current: Any, suggested: Any, param: str, run: Run, reference: Any, lang: str
+) -> tuple[Any, str]:
+    """Pull a scaled suggestion to the reference value when the current value is far off it."""
+    if not (_is_number(current) and _is_number(suggested)) or current <= 0:
+        return suggested, ""
+    default, env_id, zoo = reference_value(param, run, reference)
+    target = zoo if zoo is not None else default
+    if target is None or target <= 0:
+        return suggested, ""
+    lowering, raising = suggested < current, suggested > current
+    far = (lowering and current > REFERENCE_FACTOR * target) or (
+        raising and current < target / REFERENCE_FACTOR
+    )
+    if not far:
+        return suggested, ""
+    if zoo is not None:
+        note = t("zoo_value", lang).format(env=env_id)
+        if default is not None and default != zoo:
+            note = f"{note}; {t('sb3_default', lang)} {fmt_num(default)}"
+    else:
+        note = t("sb3_default", lang)
+    return target, f" ({note})"
+
+
+def _advice_applies(spec: Mapping[str, Any], run: Run, reference: Any) -> bool:
+    """An advice item's ``when`` guard: the run uses the feature the advice is about."""
+    when = spec.get("when")
+    if not when:
+        return True
+    if "metric" in when and not any(fnmatchcase(m, when["metric"]) for m in run.metrics):
+        return False
+    if "env" in when:
+        envs = when["env"] if isinstance(when["env"], list) else [when["env"]]
+        env_id = getattr(reference, "env_id", None)
+        if env_id is None or not any(fnmatchcase(env_id, e) for e in envs):
+            return False
+    return not ("hyperparams" in when and not requirements_met(when["hyperparams"], run.hyperparams))
+
+
+def is_noop(advice: Advice) -> bool:
+    """Advice that would leave the value as it is (``ent_coef 0.0 -> 0.0``)."""
+    cur, sug = advice.current, advice.suggested
+    if cur is None or sug is None:
+        return False
+    if _is_number(cur) and _is_number(sug):
+        return math.isclose(float(cur), float(sug), rel_tol=1e-9, abs_tol=1e-15)
+    return str(cur) == str(sug)
+
+
 def render_advice(
-    spec: Mapping[str, Any], hyperparams: Mapping[str, Any], fields: dict[str, Any], lang: str
+    spec: Mapping[str, Any],
+    hyperparams: Mapping[str, Any],
+    fields: dict[str, Any],
+    lang: str,
+    run: Run | None = None,
+    reference: Any = None,
 ) -> Advice:
     """One advice item with the run's value: ``{param: lr, scale: 0.5}`` -> ``lr 3e-4 -> 1.5e-4``.
 
@@ -117,11 +213,9 @@ def render_advice(
     head: str
     if "set" in spec:
         suggested = spec["set"]
-        head = (
-            f"{param} {fmt_num(current)} -> {fmt_num(suggested)}"
-            if current is not None
-            else f"{param} -> {fmt_num(suggested)}"
-        )
+        # `set: null` means "remove the setting": say so rather than print Python's None.
+        shown = t("unset", lang) if suggested is None else fmt_num(suggested)
+        head = f"{param} {fmt_num(current)} -> {shown}" if current is not None else f"{param} -> {shown}"
     elif ("scale" in spec or "add" in spec) and _is_number(current):
         if "scale" in spec:
             suggested = current * spec["scale"]
@@ -135,7 +229,10 @@ def render_advice(
             suggested = min(suggested, spec["max"])
         if isinstance(current, int) and not isinstance(current, bool):
             suggested = max(1, round(suggested)) if current > 0 else round(suggested)
-        head = f"{param} {fmt_num(current)} -> {fmt_num(suggested)}"
+        note = ""
+        if spec.get("reference") and run is not None:
+            suggested, note = _bound_by_reference(current, suggested, param, run, reference, lang)
+        head = f"{param} {fmt_num(current)} -> {fmt_num(suggested)}{note}"
     elif "scale" in spec:
         head = f"{param} x{fmt_num(spec['scale'])} ({t('not_in_logs', lang)})"
     elif "add" in spec:
@@ -192,12 +289,16 @@ def evaluate_rule(
     step_range: tuple[int, int] | None = None,
     lang: str = "en",
     cache: dict[Any, Any] | None = None,
+    reference_of: Any = None,
 ) -> Finding | None:
     """The finding of one rule on one run, or None when it does not apply or hold.
 
     :param cache: shared by the rules of one pass over an unchanged run (see :func:`evaluate`),
         so that what many rules derive from one series is derived once
+    :param reference_of: returns the run's reference numbers (see :func:`reference_getter`)
     """
+    if reference_of is None:
+        reference_of = reference_getter(run)
     if not rule.applies(run.algo) or not requirements_met(rule.requires, run.hyperparams):
         return None
     ctx = Context(
@@ -206,6 +307,8 @@ def evaluate_rule(
         run.hyperparams,
         rule.metric,
         cache if cache is not None else {},
+        reference_of,
+        run.algo,
     )
     ev = evaluate_condition(rule.condition, ctx)
     if not ev.held:
@@ -215,7 +318,13 @@ def evaluate_rule(
         stricter = evaluate_condition(rule.escalate["condition"], ctx)
         if stricter.held:
             severity, ev = rule.escalate["severity"], stricter
-    fields = message_fields(ev, run, lang)
+    reference = reference_of() if reference_of is not None and _needs_reference(rule) else None
+    fields = message_fields(ev, run, lang, reference)
+    advice = [
+        render_advice(a, run.hyperparams, fields, lang, run, reference)
+        for a in rule.advice
+        if _advice_applies(a, run, reference)
+    ]
     return Finding(
         rule=rule.id,
         name=rule.name,
@@ -227,7 +336,7 @@ def evaluate_rule(
         threshold=ev.threshold,
         window=fields["window"],
         steps=ev.steps,
-        advice=[render_advice(a, run.hyperparams, fields, lang) for a in rule.advice],
+        advice=[a for a in advice if not is_noop(a)],
         sources=list(rule.sources),
     )
 
@@ -246,9 +355,34 @@ def evaluate(
     lang = lang or "en"
     step_range = run.step_range()
     cache: dict[Any, Any] = {}  # per-series derived data, valid for this pass only
+    reference_of = reference_getter(run)
     findings = []
     for rule in rules:
-        finding = evaluate_rule(rule, run, step_range, lang, cache)
+        finding = evaluate_rule(rule, run, step_range, lang, cache, reference_of)
         if finding is not None:
             findings.append(finding)
-    return findings
+    return make_plan(findings)
+
+
+def _needs_reference(rule: Rule) -> bool:
+    """Whether a finding of ``rule`` needs the run's reference numbers to be rendered."""
+    if any("{ref[" in text for text in rule.message.values()):
+        return True
+    return any(a.get("reference") or "env" in (a.get("when") or {}) for a in rule.advice)
+
+
+def reference_getter(run: Run) -> Any:
+    """A function returning the run's :class:`~sb3doctor.reference.RunReference`, computed once.
+
+    Lazy on purpose: the knowledge files are read only when a rule or advice asks.
+    """
+    memo: list[Any] = []
+
+    def get() -> Any:
+        if not memo:
+            from sb3doctor.reference import run_reference
+
+            memo.append(run_reference(run))
+        return memo[0]
+
+    return get

@@ -245,10 +245,13 @@ class Finding:
     steps: tuple[int, int] | None = None
     advice: list[Advice] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: the rule id of the finding that explains this one (a consequence of a root cause)
+    caused_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, with the field names of ``analyze --format json``."""
         return {
+            "caused_by": self.caused_by,
             "rule": self.rule,
             "name": self.name,
             "category": self.category,

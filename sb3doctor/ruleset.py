@@ -53,13 +53,15 @@ REQUIRED = ("id", "name", "category", "severity", "applies_to", "condition", "me
             "false_alarms", "advice", "sources", "examples")  # fmt: skip
 OPTIONAL = ("requires", "metric", "escalate")
 TEXT_FIELDS = ("message", "why", "false_alarms")
-MESSAGE_FIELDS = ("observed", "threshold", "n", "window", "metric", "step_from", "step_to", "hp")
-ADVICE_KEYS = ("param", "scale", "set", "add", "min", "max", "default", "if_zero_set", "text")
+MESSAGE_FIELDS = ("observed", "threshold", "n", "window", "metric", "step_from", "step_to", "hp", "ref")
+ADVICE_KEYS = ("param", "scale", "set", "add", "min", "max", "default", "if_zero_set", "text", "reference",
+               "when")  # fmt: skip
+_WHEN_KEYS = ("metric", "env", "hyperparams")
 EXAMPLE_KEYS = ("expect", "series", "steps", "hyperparams", "algo", "severity", "note", "facts")
 
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_WINDOW_KEYS = {"last": int, "first": int, "last_frac": float, "from_frac": float}
+_WINDOW_KEYS = {"last": int, "first": int, "last_frac": float, "from_frac": float, "first_frac": float}
 
 # Keys of each condition kind: (required, optional); `kind` and `metric` are always allowed.
 _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -74,18 +76,28 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "non_finite": ((), ("metrics", "window")),
     "ratio_to_bound": (("stat", "bound", "op", "value"), ("negate", "window", "min_points")),
     "counter_ratio": (("of", "stat", "op", "value"), ("window", "min_points")),
+    "return_level": (
+        ("measure", "op", "value"),
+        ("window", "bound", "min_points", "min_budget_frac", "min_steps", "sparse_only", "without_reference"),
+    ),
+    "vs_reference": (("param", "op", "value"), ()),
+    "growth": (("stat", "op", "value"), ("early", "late", "abs", "min_points")),
 }
 _NUMBER_KEYS = ("value", "min_points", "fraction", "consecutive", "factor", "lookback", "min_rise",
-                "eps", "tolerance", "min_step_advance", "min_step_advance_x")  # fmt: skip
+                "eps", "tolerance", "min_step_advance", "min_step_advance_x", "min_budget_frac",
+                "min_steps")  # fmt: skip
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "op": tuple(OPS),
     "stat": STATS,
     "scale": ("abs_mean", "range"),
     "baseline": ("min", "first"),
-    "bound": ("ln_n_actions", "first"),
     "abs": (True, False),
     "negate": (True, False),
     "below_best": (True, False),
+    "measure": ("progress", "gain", "peak", "effect"),
+    "sparse_only": (True, False),
+    "without_reference": (True, False),
+    "bound": ("ln_n_actions", "first", "early", "upper", "lower", "mean"),
 }
 _REQUIRE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in")
 
@@ -222,6 +234,9 @@ def validate_condition(cond: Any, where: str, path: Path | None, *, has_metric: 
         if key in cond and cond[key] not in choices:
             raise _err(path, f"{where}: {key} must be one of {', '.join(map(str, choices))}")
     validate_window(cond.get("window"), where, path)
+    for key in ("early", "late"):
+        if key in cond:
+            validate_window(cond[key], f"{where}.{key}", path)
     for key in ("metric", "of"):
         if key in cond and not isinstance(cond[key], str):
             raise _err(path, f"{where}: {key} must be a metric name")
@@ -262,6 +277,14 @@ def _validate_advice(advice: Any, path: Path | None) -> list[dict[str, Any]]:
         for key in ("scale", "add", "min", "max"):
             if key in item and (not isinstance(item[key], (int, float)) or isinstance(item[key], bool)):
                 raise _err(path, f"{where}: {key} must be a number")
+        when = item.get("when")
+        if when is not None:
+            if not isinstance(when, Mapping) or not when or any(k not in _WHEN_KEYS for k in when):
+                raise _err(path, f"{where}.when: a mapping of {', '.join(_WHEN_KEYS)}")
+            if "hyperparams" in when:
+                _validate_requires(when["hyperparams"], path)
+        if "reference" in item and not isinstance(item["reference"], bool):
+            raise _err(path, f"{where}.reference: true or false")
         entry = dict(item)
         if "text" in item:
             entry["text"] = _localized(item["text"], f"{where}.text", path)

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from sb3doctor.engine import evaluate
+from sb3doctor.engine import evaluate, is_noop
 from sb3doctor.i18n import t
 from sb3doctor.ruleset import CATEGORIES, REQUIRED, Rule, builtin_rules, example_run
 
@@ -40,9 +40,15 @@ def test_example(rule: Rule, index: int) -> None:
     assert finding.severity == ex.get("severity", finding.severity)
     if "severity" not in ex:
         assert finding.severity in (rule.severity, (rule.escalate or {}).get("severity"))
-    # the message was rendered (no left-over fields) and advice was computed for every item
+    # the message was rendered (no left-over fields); advice keeps the rule's order, drops
+    # items whose `when` guard does not hold, and never says "x -> x"
     assert "{" not in finding.message
-    assert len(finding.advice) == len(rule.advice)
+    params = [a.param for a in finding.advice]
+    assert params == [a["param"] for a in rule.advice if a["param"] in params]
+    assert not [a for a in finding.advice if is_noop(a)]
+    assert all("{" not in a.text and "None" not in a.text for a in finding.advice)
+    if any("when" not in a for a in rule.advice):
+        assert finding.advice, f"{rule.id}: an unguarded advice item should render"
     # and it renders in Chinese too
     zh = evaluate(run, [rule], lang="zh")
     assert zh and zh[0].severity == finding.severity

@@ -146,6 +146,9 @@ def _finding(f: Finding, lang: str, width: int) -> Text:
     from rich.text import Text
 
     text = Text("  ")
+    if f.caused_by is not None:
+        # A consequence sits under its root cause, indented, and says so.
+        text.append(f"  ↳ {t('because_of', lang)} {f.caused_by}: ", style="dim")
     text.append(f" {t(f.severity, lang).upper()} ", style=SEVERITY_STYLE[f.severity])
     text.append(f" {f.rule}", style="bold")
     text.append(f" {f.name}", style="dim")

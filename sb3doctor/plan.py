@@ -1,0 +1,84 @@
+"""One coherent diagnosis per run: root causes first, consequences under them, one advice per knob.
+
+Rules are evaluated independently, so a run whose learning rate is 100x too high gets a
+high-KL finding, an entropy collapse, a performance collapse and a poor critic. Shown as four
+diagnoses with four sets of advice they contradict each other (``learning_rate`` halved by one,
+"raise it" by another). :func:`make_plan` orders the findings by the causal map in
+``knowledge/causes.yaml``: a finding whose category another finding explains gets
+``caused_by`` set to that finding's rule and is listed after it without advice of its own (the
+cure is the root's); each hyperparameter keeps only the advice of the most important root that
+names it.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from sb3doctor.model import Finding, severity_rank
+
+_CAUSES = Path(__file__).parent / "knowledge" / "causes.yaml"
+
+
+@functools.cache
+def causal_map() -> tuple[dict[str, int], dict[str, frozenset[str]]]:
+    """(rank of each category in the root-cause order, category -> categories it explains)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data: Any = yaml.load(_CAUSES.read_text(encoding="utf-8"), Loader=loader)
+    order = {c: i for i, c in enumerate(data["order"])}
+    explains = {c: frozenset(v) for c, v in data["explains"].items()}
+    return order, explains
+
+
+def _importance(f: Finding, order: dict[str, int]) -> tuple[int, int, str]:
+    # Severity first (an error outranks a warning), then the causal order, then the id.
+    return (-severity_rank(f.severity), order.get(f.category, len(order)), f.rule)
+
+
+def make_plan(findings: list[Finding]) -> list[Finding]:
+    """Order ``findings`` root cause first, link consequences, keep one advice per parameter.
+
+    Info findings never explain a warning or an error; a consequence keeps its own severity.
+    Returns the same Finding objects, reordered: each root followed by what it explains.
+    """
+    if len(findings) < 2:
+        return findings
+    order, explains = causal_map()
+    ranked = sorted(findings, key=lambda f: _importance(f, order))
+    roots: list[Finding] = []
+    children: dict[str, list[Finding]] = {}
+    for f in ranked:
+        cause = next(
+            (
+                r
+                for r in roots
+                if f.category in explains.get(r.category, ())
+                and severity_rank(r.severity) >= min(1, severity_rank(f.severity))
+            ),
+            None,
+        )
+        if cause is None:
+            roots.append(f)
+            f.caused_by = None
+        else:
+            f.caused_by = cause.rule
+            children.setdefault(cause.rule, []).append(f)
+    out: list[Finding] = []
+    for r in roots:
+        out.append(r)
+        out.extend(children.get(r.rule, []))
+    seen: set[str] = set()
+    for f in out:
+        if f.caused_by is not None:
+            # A consequence is fixed by fixing its cause; its own advice treats the symptom
+            # and may contradict the root's (a collapsed policy's clip_fraction 0 says "raise
+            # the learning rate" next to "lower it").
+            f.advice = []
+            continue
+        kept = [a for a in f.advice if a.param not in seen]  # one recommendation per knob
+        seen.update(a.param for a in kept)
+        f.advice = kept
+    return out

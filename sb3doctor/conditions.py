@@ -738,7 +738,8 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     and 1 at rl-zoo's benchmark return; ``gain`` = progress of the window minus progress of the
     run's first 10% of episodes; ``peak`` = progress of the best stretch of ``window`` size;
     ``effect`` = (window mean - start mean) / the spread of the episodes, which needs no
-    reference. ``bound`` (``upper``, ``lower`` or ``mean``) takes the window mean's 95%
+    reference; ``drop`` = the share of its rise the run lost since its best stretch, beyond the
+    episode noise (see :func:`_drop_beyond_noise`). ``bound`` (``upper``, ``lower`` or ``mean``) takes the window mean's 95%
     confidence bound first, so that noise alone cannot make the condition hold.
     ``min_budget_frac`` requires the run to have reached that fraction of the reference
     budget; ``min_steps`` an absolute number of steps. ``sparse_only`` holds only on envs whose
@@ -776,6 +777,8 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev.extra = {"final": final_mean, "start": start, "episodes": len(values)}
     if cond.get("without_reference", False) and ref is not None and ref.progress(0.0) is not None:
         return ev  # the env is known: the rules that compare with its reference judge instead
+    if measure == "drop":
+        return _drop_beyond_noise(ev, cond, all_values, values, start, ref)
     if measure == "effect":
         pooled = list(start_vals) + list(values)
         m = math.fsum(pooled) / len(pooled)
@@ -838,6 +841,42 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev.extra = {"current": current, "reference": reference}
     ev.held = OPS[cond["op"]](ev.observed, value)
     ev.n = 1
+    return ev
+
+
+def _drop_beyond_noise(
+    ev: Evidence,
+    cond: Mapping[str, Any],
+    all_values: Sequence[float],
+    values: Sequence[float],
+    start: float,
+    ref: Any,
+) -> Evidence:
+    """``measure: drop``: how much of its rise the run lost since its best stretch of episodes.
+
+    The best stretch is the best run of ``len(window)`` consecutive episodes before the window;
+    the drop is (its 95% lower bound - the window's 95% upper bound) / (its mean - baseline),
+    baseline = random play when the env is known, else the run's start. Both bounds make the
+    drop one that the episode noise cannot explain: a maximum over many noisy stretches is
+    biased upwards, and its lower bound corrects for that.
+    """
+    w = len(values)
+    head = all_values[: len(all_values) - w]
+    if len(head) < w:
+        return ev
+    sums = [math.fsum(head[:w])]
+    for i in range(w, len(head)):  # running sums: one pass over the episodes
+        sums.append(sums[-1] + head[i] - head[i - w])
+    best = max(range(len(sums)), key=sums.__getitem__)
+    peak_vals = head[best : best + w]
+    peak_mean = sums[best] / w
+    baseline = ref.random_return if ref is not None and ref.random_return is not None else start
+    rise = peak_mean - baseline
+    ev.extra.update(peak=peak_mean, baseline=baseline)
+    if rise <= 0 or _mean_bound(peak_vals, "lower") <= baseline:
+        return ev  # no real rise to lose
+    ev.observed = (_mean_bound(peak_vals, "lower") - _mean_bound(values, "upper")) / rise
+    ev.held = OPS[cond["op"]](ev.observed, float(cond["value"]))
     return ev
 
 

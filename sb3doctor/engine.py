@@ -267,6 +267,10 @@ _REQUIRE_OPS: dict[str, Any] = {
 def requirements_met(requires: Mapping[str, Any], hyperparams: Mapping[str, Any]) -> bool:
     """Whether the run's hyperparameters satisfy a rule's ``requires`` (unknown -> not met)."""
     for key, want in requires.items():
+        if want is None:  # `key: null`: the hyperparameter must be unknown (absent)
+            if key in hyperparams:
+                return False
+            continue
         if key not in hyperparams:
             return False
         have = hyperparams[key]

@@ -125,7 +125,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "timesteps": 30_000,
         "wrappers": {},
         "expected_categories": ["sparse_reward_no_learning"],
-        "description": "Seed 004's A2C (one env, SB3 defaults plus ent_coef 0.01) on a 15x15 grid with only "
+        "description": "The warehouse-robot notes' A2C (one env, SB3 defaults plus ent_coef 0.01) on a 15x15 grid with only "
         "the goal reward and a 30-step time limit (a random walk reaches the target in ~4% of episodes): "
         "the reward is too rare to learn from (measured over 30k steps: success_rate 0-0.11, never above "
         "the random level, ep_len_mean 29.8 -> 28.9, entropy ratio 0.98 throughout). Tuned PPO is no such "
@@ -143,7 +143,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "timesteps": 30_000,
         "wrappers": {},
         "expected_categories": ["episode_stats_frozen"],
-        "description": "The seed 004 setup (A2C, one env, 5-step rollouts) on an env without a time "
+        "description": "The warehouse-robot notes' setup (A2C, one env, 5-step rollouts) on an env without a time "
         "limit: once the policy walks into a wall the episode never ends, so ep_len_mean/ep_rew_mean "
         "freeze (measured: identical for 23+ tables / 11k steps after 6 episodes) while "
         "explained_variance reads 0 with value_loss ~0 and the entropy ratio falls to 0.03.",
@@ -168,7 +168,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "the random warm-up, 0.05-0.12 greedy until 20k steps, 0.46 at 30k on 8x8, i.e. never better "
         "than random play).",
     },
-    "clip-aggressive": {
+    "clip-too-tight": {
         "algo": "ppo",
         "env": WAREHOUSE,
         "env_kwargs": {},
@@ -176,10 +176,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "hyperparams": {**_PPO_TUNED, "clip_range": 0.005},
         "timesteps": 30_000,
         "wrappers": {},
-        "expected_categories": ["clip_too_aggressive"],
+        "expected_categories": ["updates_too_small"],
         "description": "clip_range 0.005: after the first epoch most samples are clipped (measured: "
         "clip_fraction median 0.52) while approx_kl stays ~0, so learning crawls (success 0.41 at "
-        "30k steps vs 1.0 for healthy; entropy ratio 0.99).",
+        "30k steps vs 1.0 for healthy; entropy ratio 0.99). The high clip_fraction does not mean "
+        "aggressive updates: the clip range is too tight, and the updates too small.",
     },
 }
 

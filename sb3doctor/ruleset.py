@@ -94,7 +94,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "abs": (True, False),
     "negate": (True, False),
     "below_best": (True, False),
-    "measure": ("progress", "gain", "peak", "effect"),
+    "measure": ("progress", "gain", "peak", "effect", "drop"),
     "sparse_only": (True, False),
     "without_reference": (True, False),
     "bound": ("ln_n_actions", "first", "early", "upper", "lower", "mean"),

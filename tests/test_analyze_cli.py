@@ -123,7 +123,7 @@ def test_json_document(runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
         "suggested": 0.00015,
         "text": finding["advice"][0]["text"],
     }
-    assert finding["sources"][0].startswith("002_74f3ec3cfef1a119.txt")
+    assert finding["sources"][0].startswith("sb3doctor notes, PPO metric bands")
     assert doc["summary"]["runs"] == 2 and doc["summary"]["error"] >= 1
 
 
@@ -212,7 +212,7 @@ def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
         "Sources:",
         "Examples:",
         "learning_rate x0.5",
-        "002_74f3ec3cfef1a119.txt",
+        "knowledge/notes/ppo-metric-bands.md#trainapprox_kl",
     ):
         assert part in out
     assert "fires -> fires (error)" in out

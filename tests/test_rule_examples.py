@@ -6,15 +6,20 @@ Adding a rule file adds its tests here: no new test code needed.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
+import sb3doctor
 from sb3doctor.engine import evaluate, is_noop
 from sb3doctor.i18n import t
 from sb3doctor.ruleset import CATEGORIES, REQUIRED, Rule, builtin_rules, example_run
 
 RULES: list[Rule] = builtin_rules()
 SEED_RE = re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b")
+SEED_WORDS = re.compile(r"\bseed[- ]?00\d|\bthe seed's|种子")
+NOTE_RE = re.compile(r"knowledge/notes/([\w.-]+\.md)")
+NOTES = Path(sb3doctor.__file__).parent / "knowledge" / "notes"
 CASES = [
     pytest.param(rule, i, id=f"{rule.id}-{i}-{ex['expect']}")
     for rule in RULES
@@ -60,9 +65,18 @@ def test_rule_schema(rule: Rule) -> None:
         assert key in rule.raw, f"{rule.id}: missing {key}"
     assert rule.category in CATEGORIES
     assert rule.sources
-    seeds = [i for i, s in enumerate(rule.sources) if SEED_RE.search(s)]
-    if seeds:
-        assert seeds[0] == 0, f"{rule.id}: the seed file must be the first source"
+    # Users do not have the seed notes: rules cite the shipped summaries, by a path that exists.
+    assert not [s for s in rule.sources if SEED_RE.search(s)], f"{rule.id}: cites an unshipped note"
+    for source in rule.sources:
+        for note in NOTE_RE.findall(source):
+            assert (NOTES / note).is_file(), f"{rule.id}: {note} is not shipped"
+    for field in ("message", "why", "false_alarms"):
+        for lang in ("en", "zh"):
+            text = rule.text(field, lang)
+            assert not SEED_WORDS.search(text), f"{rule.id}: {field} ({lang}) refers to a seed note"
+    for item in rule.advice:
+        for text in (item.get("text") or {}).values():
+            assert not SEED_WORDS.search(text), f"{rule.id}: advice text refers to a seed note"
     expects = {ex["expect"] for ex in rule.examples}
     assert expects == {"fire", "quiet"}, f"{rule.id}: needs at least one fire and one quiet example"
     for field in ("message", "why", "false_alarms"):

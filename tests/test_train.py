@@ -149,7 +149,7 @@ def test_presets_are_documented_data() -> None:
         "sparse-large-grid",
         "no-time-limit",
         "no-exploration",
-        "clip-aggressive",
+        "clip-too-tight",
     } <= set(PRESETS)
     for name, preset in PRESETS.items():
         assert set(preset) == required, name

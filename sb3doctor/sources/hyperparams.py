@@ -92,6 +92,10 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     rng = run.step_range()
     if rng is not None:
         hp["total_timesteps"] = rng[1]
+    # How many episodes the Monitor files recorded: 0-2 over a long run means episodes never
+    # end (no time limit), which also leaves SB3's rollout/ep_* keys out of the tables.
+    if isinstance(run.facts.get("episodes"), int):
+        hp["monitor_episodes"] = run.facts["episodes"]
 
     # The device SB3 printed ("Using cuda device") lets rules judge GPU use for MLP policies.
     device = run.facts.get("device")

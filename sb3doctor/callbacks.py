@@ -276,10 +276,27 @@ class DoctorCallback(BaseCallback):
                 hp["n_actions"] = int(space.n)
             elif isinstance(space, spaces.Box):
                 hp["action_space"] = "box"
+        env_id = _env_id(model)
+        if env_id:
+            hp["env_id"] = env_id  # for the reference returns and rl-zoo's tuned values
         total = getattr(model, "_total_timesteps", None)
         if isinstance(total, int) and total > 0:
             hp["total_timesteps"] = total
         return hp
+
+
+def _env_id(model: Any) -> str | None:
+    """The gymnasium id of the model's training env (first sub-env), or None when unknown."""
+    env = model.get_env() if hasattr(model, "get_env") else None
+    if env is None:
+        return None
+    try:
+        specs = env.get_attr("spec", indices=[0])
+    except (AttributeError, IndexError, TypeError):
+        return None
+    spec = specs[0] if specs else None
+    env_id = getattr(spec, "id", None)
+    return env_id if isinstance(env_id, str) else None
 
 
 def _as_float(value: Any) -> float | None:

@@ -33,15 +33,22 @@ def causal_map() -> tuple[dict[str, int], dict[str, frozenset[str]]]:
     return order, explains
 
 
-def _importance(f: Finding, order: dict[str, int]) -> tuple[int, int, str]:
-    # Severity first (an error outranks a warning), then the causal order, then the id.
-    return (-severity_rank(f.severity), order.get(f.category, len(order)), f.rule)
+def _importance(f: Finding, order: dict[str, int]) -> tuple[int, int, int, str]:
+    # Info findings last (they never explain a warning); then the causal order, so that the
+    # cause is met before its consequences whatever their severities; then severity and id.
+    return (
+        0 if severity_rank(f.severity) >= 1 else 1,
+        order.get(f.category, len(order)),
+        -severity_rank(f.severity),
+        f.rule,
+    )
 
 
 def make_plan(findings: list[Finding]) -> list[Finding]:
     """Order ``findings`` root cause first, link consequences, keep one advice per parameter.
 
     Info findings never explain a warning or an error; a consequence keeps its own severity.
+    A second finding of the same category is listed under the first.
     Returns the same Finding objects, reordered: each root followed by what it explains.
     """
     if len(findings) < 2:
@@ -55,7 +62,7 @@ def make_plan(findings: list[Finding]) -> list[Finding]:
             (
                 r
                 for r in roots
-                if f.category in explains.get(r.category, ())
+                if (f.category == r.category or f.category in explains.get(r.category, ()))
                 and severity_rank(r.severity) >= min(1, severity_rank(f.severity))
             ),
             None,

@@ -132,6 +132,14 @@ def _width() -> int:
 @click.option(
     "--strict", is_flag=True, help="Fail on a corrupt record inside an event file instead of skipping it."
 )
+@click.option(
+    "--env",
+    "env_id",
+    default=None,
+    metavar="ENV_ID",
+    help="The gymnasium env id the runs trained on (e.g. CartPole-v1), when the logs do not say it "
+    "(Monitor header, config.json, rl-zoo folder): compares the returns with its random and rl-zoo levels.",
+)
 def analyze_command(
     paths: tuple[str, ...],
     fmt: str,
@@ -145,6 +153,7 @@ def analyze_command(
     aggregate: str | None,
     group_by: str | None,
     strict: bool,
+    env_id: str | None,
 ) -> int:
     """Diagnose the SB3 runs under PATHS (run folders, log folders, event files, stdout logs).
 
@@ -173,6 +182,8 @@ def analyze_command(
 
     runs = [run for p in paths for run in read_runs(p, strict=strict)]
     for run in runs:
+        if env_id:
+            run.hyperparams["env_id"] = env_id
         for warning in run.warnings:
             click.echo(f"sb3doctor: warning: {run.name}: {warning}", err=True)
 

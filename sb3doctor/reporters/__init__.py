@@ -34,8 +34,19 @@ FAIL_ON: tuple[str, ...] = (*SEVERITIES, "never")
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
-    """Worst first; equal severities keep rule-id order so the output is stable."""
-    return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.rule, f.metric or ""))
+    """Root causes worst first, each followed by the findings it explains (``caused_by``).
+
+    Equal severities keep the engine's plan order (root-cause order, see
+    :mod:`sb3doctor.plan`), so the output is stable.
+    """
+    rules = {f.rule for f in findings}
+    roots = [f for f in findings if f.caused_by is None or f.caused_by not in rules]
+    roots.sort(key=lambda f: -severity_rank(f.severity))  # stable: plan order within a severity
+    out: list[Finding] = []
+    for root in roots:
+        out.append(root)
+        out.extend(f for f in findings if f.caused_by == root.rule and f is not root)
+    return out
 
 
 @dataclass

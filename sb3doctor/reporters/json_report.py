@@ -37,14 +37,18 @@ def _clean(x: Any) -> Any:
 def to_document(report: Report) -> dict[str, Any]:
     """The report as plain JSON-ready data."""
     runs = []
+    from sb3doctor.reference import detect_env_id
+
     for rr in report.runs:
         run = rr.run
         rng = run.step_range()
+        env_id, env_source = detect_env_id(run)
         runs.append(
             {
                 "path": str(run.path),
                 "name": run.name,
                 "algo": run.algo,
+                "env": {"id": env_id, "source": env_source} if env_id else None,
                 "steps": list(rng) if rng is not None else None,
                 "sources": [str(p) for p in run.source_files],
                 "source_kinds": list(run.sources),

@@ -780,13 +780,17 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if measure == "drop":
         return _drop_beyond_noise(ev, cond, all_values, values, start, ref)
     if measure == "effect":
+        # (final - start) in units of the episodes' spread, with the bound taken on the
+        # difference of the two window means (both are noisy).
         pooled = list(start_vals) + list(values)
         m = math.fsum(pooled) / len(pooled)
         sd = math.sqrt(_sum_sq_dev(pooled, m) / max(1, len(pooled) - 1))
         if sd == 0:
             ev.observed = 0.0
         else:
-            ev.observed = (_mean_bound(values, bound) - start) / sd
+            se = sd * math.sqrt(1 / len(values) + 1 / len(start_vals))
+            half = {"upper": Z95 * se, "lower": -Z95 * se}.get(bound, 0.0)
+            ev.observed = (final_mean - start + half) / sd
         ev.held = OPS[cond["op"]](ev.observed, value)
         return ev
     if ref is None or ref.progress(0.0) is None:
@@ -875,6 +879,11 @@ def _drop_beyond_noise(
     ev.extra.update(peak=peak_mean, baseline=baseline)
     if rise <= 0 or _mean_bound(peak_vals, "lower") <= baseline:
         return ev  # no real rise to lose
+    span = ref.progress(baseline + 1.0) if ref is not None else None
+    if span is not None and span > 0 and rise * span < 0.1:
+        # Less than a tenth of the way from random play to the reference: wobbles around the
+        # random level (a learning rate of 1e-6) are not a collapse.
+        return ev
     ev.observed = (_mean_bound(peak_vals, "lower") - _mean_bound(values, "upper")) / rise
     ev.held = OPS[cond["op"]](ev.observed, float(cond["value"]))
     return ev

@@ -1,197 +1,404 @@
-"""Diagnosis accuracy of ``sb3doctor analyze`` on labelled real SB3 runs.
+"""Diagnosis accuracy on the labelled benchmark: final verdicts, live (prefix) verdicts, advice.
 
-Every run folder under ``fixtures/`` (and every stdout log in ``fixtures/stdout/``) is a real
-SB3 training. Its label is the set of categories ``analyze`` should report at warning or
-error severity:
+The runs are the real SB3 trainings under ``bench/benchmark/runs/`` (``make_runs.py``), their
+labels come from their own numbers by the written protocol (``bench/benchmark/PROTOCOL.md``,
+``label.py`` -> ``labels.json``), and a fixed hash splits them into ``dev`` (rules may be
+tuned on it) and ``test`` (only reported). By default only ``test`` is scored.
 
-* the rl-zoo fixtures (``fixtures/manifest.json``) are healthy (empty set) unless
-  :data:`LABELS` says otherwise, with the reason;
-* a run folder whose ``config.json`` holds ``expected_categories`` (what ``sb3doctor train
-  --preset`` writes, e.g. ``fixtures/presets/<name>``) gets those; a ``config.json`` that only
-  names its ``preset`` gets the preset's ``expected_categories`` from ``sb3doctor.presets``.
+For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
+on prefixes of it (the first 25%, 50%, 75% of its steps, and every 5% for the time to detect),
+which is what ``watch`` and ``DoctorCallback`` see mid-training. Only warning and error
+findings count as predictions.
 
-``--runs DIR`` adds the run folders found under DIR (e.g. the ``--logdir`` of
-``bench/validate_presets.py``), labelled the same way. All runs are analysed in one
-``sb3doctor analyze --format json`` subprocess, so the committed fixtures take seconds.
+It prints, side by side in one run:
 
-Only warning/error findings count as predictions; info findings are listed per run but do
-not count. Per category the script prints TP, FP, FN, precision and recall, then one row per
-run. Exit 0 (it is a report) unless ``--check``: then exit 1 when a fault run misses one of
-its categories or a healthy run has a warning/error.
+- per category: TP, FP, FN, precision and recall with 95% Wilson intervals, for sb3doctor and
+  for the peer zen-rl (``bench/peers/zen_rl.py``) on the same runs;
+- the root-cause confusion table (label -> the category of the first root finding);
+- per cut: recall, healthy runs with a warning/error, and the median time to detect (the first
+  5% cut at which the label is found, as a fraction of the run);
+- advice checks: every ``lr_too_high`` run's learning-rate advice within 10x of SB3's default or
+  rl-zoo's value, and no run with contradictory or no-op advice.
+
+A finding whose category the protocol found present on the run (``present`` in labels.json)
+is a true co-finding, not a false positive.
 
 Usage::
 
-    python bench/accuracy.py
-    python bench/accuracy.py --runs /tmp/preset-runs --check
+    python bench/accuracy.py                  # test split
+    python bench/accuracy.py --split dev      # the split rules may be tuned on
+    python bench/accuracy.py --no-peer        # without zen-rl
+    python bench/accuracy.py --check          # exit 1 unless the done-when targets hold
+    python bench/accuracy.py --json out.json  # every verdict, for inspection
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
-import os
-import subprocess
+import math
+import statistics
 import sys
 import time
+from array import array
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "fixtures"
 sys.path.insert(0, str(ROOT))
 
-from sb3doctor.presets import PRESETS  # noqa: E402
+from sb3doctor import knowledge  # noqa: E402
+from sb3doctor.engine import evaluate  # noqa: E402
+from sb3doctor.model import Finding, Run, Series  # noqa: E402
+from sb3doctor.rules_path import builtin_rules_dir  # noqa: E402
+from sb3doctor.ruleset import load_rules  # noqa: E402
+from sb3doctor.sources import read_runs  # noqa: E402
+from sb3doctor.sources.hyperparams import recover_hyperparams  # noqa: E402
 
-#: Fixture runs (path relative to fixtures/) whose label is not "healthy", and why.
-LABELS: dict[str, tuple[set[str], str]] = {
-    "ppo_lr_high/PPO_1": ({"lr_too_high"}, "constant learning_rate 0.03, 20 epochs"),
-    # The manifest calls this run only "rl-zoo A2C at a fifth of the zoo budget": at 100k
-    # steps its ep_rew_mean peaks at 333.85 and ends at 141.79, a real collapse that
-    # RET-COLLAPSE reports; the label follows the data, not the intent of the config.
-    "a2c_cartpole/A2C_1": ({"performance_collapse"}, "ep_rew_mean 333.85 peak -> 141.79 last"),
-}
-
-#: Files that mark a folder as an SB3 run folder.
-_RUN_MARKERS = ("progress.csv", "progress.json", "monitor.csv", "0.monitor.csv", "config.json")
-
-
-def _is_run_dir(path: Path) -> bool:
-    if any((path / m).is_file() for m in _RUN_MARKERS):
-        return True
-    return any(p.name.startswith("events.out.tfevents") for p in path.iterdir() if p.is_file())
+BENCH = ROOT / "bench" / "benchmark"
+RUNS = BENCH / "runs"
+LABELS = BENCH / "labels.json"
+CUTS = (0.25, 0.5, 0.75, 1.0)
+DETECT_STEPS = tuple(round(0.05 * i, 2) for i in range(1, 21))
+COUNTED = ("warning", "error")
 
 
-def find_runs(top: Path) -> list[Path]:
-    """Run folders under ``top`` (a run folder's own subfolders are not searched)."""
-    if _is_run_dir(top):
-        return [top]
-    out: list[Path] = []
-    for sub in sorted(p for p in top.iterdir() if p.is_dir()):
-        out.extend(find_runs(sub))
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion k/n (NaNs when n is 0)."""
+    if n == 0:
+        return math.nan, math.nan
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def truncate(run: Run, frac: float) -> Run:
+    """The run as a live diagnosis saw it when ``frac`` of its steps had been logged."""
+    if frac >= 1.0:
+        return run
+    rng = run.step_range()
+    if rng is None:
+        return run
+    cut = rng[0] + frac * (rng[1] - rng[0])
+    out = copy.copy(run)
+    out.metrics = {}
+    for name, s in run.metrics.items():
+        keep = [i for i, st in enumerate(s.steps) if st <= cut]
+        if keep:
+            out.metrics[name] = Series(
+                array("q", (s.steps[i] for i in keep)),
+                array("d", (s.values[i] for i in keep)),
+                array("d", (s.wall_times[i] for i in keep)),
+            )
+    out.hyperparams = recover_hyperparams(out, {})
     return out
 
 
-def label_of(run: Path) -> tuple[set[str], str]:
-    """The expected warning/error categories of a run, and where the label comes from."""
-    try:
-        rel = run.resolve().relative_to(FIXTURES.resolve()).as_posix()
-    except ValueError:
-        rel = None
-    if rel in LABELS:
-        cats, why = LABELS[rel]
-        return set(cats), why
-    config = run / "config.json" if run.is_dir() else None
-    if config is not None and config.is_file():
-        data = json.loads(config.read_text())
-        if isinstance(data, dict) and "expected_categories" in data:
-            return set(data["expected_categories"]), f"config.json (preset {data.get('preset')})"
-        if isinstance(data, dict) and data.get("preset") in PRESETS:
-            return set(PRESETS[data["preset"]]["expected_categories"]), f"preset {data['preset']}"
-    return set(), "healthy"
+def counted(findings: list[Finding]) -> set[str]:
+    """Categories of the warning/error findings."""
+    return {f.category for f in findings if f.severity in COUNTED}
 
 
-def analyze(paths: list[Path]) -> list[dict[str, Any]]:
-    """The ``runs`` of one ``sb3doctor analyze --format json`` over ``paths``."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, "-m", "sb3doctor", "analyze", *map(str, paths), "--format", "json"]
-    cmd += ["--fail-on", "never"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"sb3doctor analyze failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    runs: list[dict[str, Any]] = json.loads(proc.stdout)["runs"]
-    return runs
+def root_category(findings: list[Finding]) -> str:
+    """The category of the first warning/error root finding (findings are in plan order)."""
+    for f in findings:
+        if f.severity in COUNTED and f.caused_by is None:
+            return f.category
+    return "none"
 
 
-def _rel(path: Path | str) -> str:
-    p = Path(path).resolve()
-    try:
-        return p.relative_to(ROOT).as_posix()
-    except ValueError:
-        return str(path)
+def score(
+    verdicts: dict[str, set[str]], labels: dict[str, dict[str, Any]], categories: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Per-category TP/FP/FN, precision and recall with Wilson intervals."""
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    for rid, found in verdicts.items():
+        lab = labels[rid]
+        label, present = lab["label"], set(lab["present"])
+        if label != "healthy":
+            if label in found:
+                tp[label] += 1
+            else:
+                fn[label] += 1
+        for c in found:
+            if c != label and c not in present:
+                fp[c] += 1
+    out = {}
+    for c in categories:
+        n_rec, n_prec = tp[c] + fn[c], tp[c] + fp[c]
+        out[c] = {
+            "tp": tp[c],
+            "fp": fp[c],
+            "fn": fn[c],
+            "recall": tp[c] / n_rec if n_rec else math.nan,
+            "recall_ci": wilson(tp[c], n_rec),
+            "precision": tp[c] / n_prec if n_prec else math.nan,
+            "precision_ci": wilson(tp[c], n_prec),
+        }
+    return out
+
+
+def _pct(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:.0%}"
+
+
+def _ci(ci: tuple[float, float]) -> str:
+    return "" if math.isnan(ci[0]) else f" [{ci[0]:.0%}-{ci[1]:.0%}]"
+
+
+def advice_problems(run: Run, findings: list[Finding], label: str) -> list[str]:
+    """Contradictory or no-op advice, and (lr_too_high runs) a learning rate not brought near a reference."""
+    problems = []
+    per_param: dict[str, set[str]] = defaultdict(set)
+    for f in findings:
+        for a in f.advice:
+            if a.current is not None and a.suggested is not None and str(a.current) == str(a.suggested):
+                problems.append(f"no-op advice {a.param} {a.current} -> {a.suggested} ({f.rule})")
+            if isinstance(a.current, (int, float)) and isinstance(a.suggested, (int, float)):
+                per_param[a.param].add("down" if a.suggested < a.current else "up")
+    for param, dirs in per_param.items():
+        if len(dirs) > 1:
+            problems.append(f"contradictory advice on {param}")
+    if label == "lr_too_high":
+        lr_advice = [
+            a for f in findings if f.severity in COUNTED for a in f.advice if a.param == "learning_rate"
+        ]
+        default = knowledge.sb3_default(run.algo or "", "learning_rate")
+        env_id = run.facts.get("env_id") if isinstance(run.facts.get("env_id"), str) else None
+        zoo = (
+            (knowledge.zoo_hyperparams(run.algo or "", env_id) or {}).get("learning_rate") if env_id else None
+        )
+        if isinstance(zoo, str) and zoo.startswith("lin_"):
+            zoo = float(zoo[4:])
+        refs = [r for r in (default, zoo) if isinstance(r, (int, float)) and r > 0]
+        ok = any(
+            isinstance(a.suggested, (int, float)) and any(r / 10 <= a.suggested <= r * 10 for r in refs)
+            for a in lr_advice
+        )
+        if not ok:
+            got = ", ".join(f"{a.current} -> {a.suggested}" for a in lr_advice) or "no learning_rate advice"
+            problems.append(f"learning_rate advice not within 10x of {refs}: {got}")
+    return problems
 
 
 def main() -> int:
-    """Analyse the labelled runs and print the accuracy tables."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--runs", type=Path, action="append", default=[], help="extra folder of runs (repeatable)"
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--no-fixtures", action="store_true", help="only the --runs folders")
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 on a missed fault or a noisy healthy run"
-    )
+    parser.add_argument("--split", choices=("test", "dev", "all"), default="test")
+    parser.add_argument("--no-peer", action="store_true", help="skip zen-rl")
+    parser.add_argument("--check", action="store_true", help="exit 1 unless the targets hold")
+    parser.add_argument("--json", type=Path, help="write every verdict here")
     args = parser.parse_args()
 
-    targets: list[Path] = []
-    if not args.no_fixtures:
-        targets += [r for r in find_runs(FIXTURES) if r.name != "stdout"]
-        targets += sorted((FIXTURES / "stdout").glob("*.log"))
-    for extra in args.runs:
-        if not extra.is_dir():
-            raise SystemExit(f"accuracy: error: {extra}: not a folder")
-        targets += find_runs(extra)
-    if not targets:
-        raise SystemExit("accuracy: error: no runs to analyse")
-
+    labels_all: dict[str, dict[str, Any]] = json.loads(LABELS.read_text())
+    labels = {
+        rid: lab
+        for rid, lab in labels_all.items()
+        if lab["label"] is not None
+        and (args.split == "all" or lab["split"] == args.split)
+        and (RUNS / rid).is_dir()
+    }
+    excluded = [rid for rid, lab in labels_all.items() if lab["label"] is None]
+    rules = load_rules([builtin_rules_dir()])
     t0 = time.perf_counter()
-    runs = analyze(targets)
+    final: dict[str, list[Finding]] = {}
+    at_cut: dict[float, dict[str, set[str]]] = {c: {} for c in CUTS}
+    detect_at: dict[str, float | None] = {}
+    runs: dict[str, Run] = {}
+    for rid in sorted(labels):
+        (run,) = read_runs(RUNS / rid)
+        runs[rid] = run
+        label = labels[rid]["label"]
+        first_hit: float | None = None
+        for frac in sorted(set(CUTS) | set(DETECT_STEPS)):
+            findings = evaluate(truncate(run, frac), rules)
+            found = counted(findings)
+            if frac in at_cut:
+                at_cut[frac][rid] = found
+            if frac == 1.0:
+                final[rid] = findings
+            if first_hit is None and label in found:
+                first_hit = frac
+        detect_at[rid] = first_hit
     elapsed = time.perf_counter() - t0
-    by_path: dict[str, list[dict[str, Any]]] = {}
-    for r in runs:
-        by_path.setdefault(_rel(r["path"]), []).append(r)
 
-    rows: list[tuple[str, set[str], set[str], set[str]]] = []
-    missing: list[str] = []
-    for target in targets:
-        found = by_path.get(_rel(target))
-        if not found:
-            missing.append(_rel(target))
-            continue
-        expected, _ = label_of(target)
-        for i, r in enumerate(found):
-            # one stdout log may hold several runs (multi_run.log): one row each
-            name = _rel(target) + (f" #{i + 1}" if len(found) > 1 else "")
-            warn = {f["category"] for f in r["findings"] if f["severity"] in ("warning", "error")}
-            info = {f["category"] for f in r["findings"] if f["severity"] == "info"} - warn
-            rows.append((name, expected, warn, info))
-
-    cats = sorted({c for _, e, w, _ in rows for c in e | w})
-    print(f"{len(rows)} runs analysed in {elapsed:.1f}s (one `sb3doctor analyze --format json` call)\n")
-    print("| category | TP | FP | FN | precision | recall |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for c in cats:
-        tp = sum(1 for _, e, w, _ in rows if c in e and c in w)
-        fp = sum(1 for _, e, w, _ in rows if c not in e and c in w)
-        fn = sum(1 for _, e, w, _ in rows if c in e and c not in w)
-        prec = f"{tp / (tp + fp):.2f}" if tp + fp else "-"
-        rec = f"{tp / (tp + fn):.2f}" if tp + fn else "-"
-        print(f"| {c} | {tp} | {fp} | {fn} | {prec} | {rec} |")
-    healthy = [row for row in rows if not row[1]]
-    noisy = [row for row in healthy if row[2]]
-    n_warn = sum(len(row[2]) for row in healthy)
+    cats = sorted({lab["label"] for lab in labels.values()} - {"healthy"})
+    n_healthy = sum(1 for lab in labels.values() if lab["label"] == "healthy")
+    n_fault = len(labels) - n_healthy
+    print(f"# sb3doctor accuracy on the `{args.split}` split")
+    print()
     print(
-        f"\nhealthy runs: {len(healthy)}; with a warning/error: {len(noisy)}; "
-        f"warning/error categories on them: {n_warn}\n"
+        f"{len(labels)} labelled runs ({n_fault} fault runs, {n_healthy} healthy), "
+        f"{len(excluded)} runs excluded by the protocol; evaluated at {len(DETECT_STEPS)} cuts in {elapsed:.1f}s"
     )
-    print("| run | expected | found (warning/error) | found (info) | ok |")
-    print("|---|---|---|---|---|")
-    failures: list[str] = []
-    for name, expected, warn, info in rows:
-        ok = expected <= warn and (bool(expected) or not warn)
-        if not ok:
-            failures.append(name)
-        print(
-            f"| {name} | {', '.join(sorted(expected)) or '-'} | {', '.join(sorted(warn)) or '-'} "
-            f"| {', '.join(sorted(info)) or '-'} | {'yes' if ok else 'NO'} |"
+    print()
+
+    peer: dict[str, set[str]] = {}
+    peer_errors: dict[str, str] = {}
+    if not args.no_peer:
+        try:
+            from bench.peers import zen_rl
+        except ImportError:
+            zen_rl = None  # type: ignore[assignment]
+        if zen_rl is not None and zen_rl.available():
+            for rid in sorted(labels):
+                res = zen_rl.diagnose(RUNS / rid)
+                peer[rid] = set(res.categories)
+                if res.error:
+                    peer_errors[rid] = res.error
+        else:
+            print("(zen-rl is not installed: pip install zen-rl; peer columns left out)\n")
+
+    ours = score(at_cut[1.0], labels, cats)
+    theirs = score(peer, labels, cats) if peer else {}
+    print("## Final verdicts, per category (95% Wilson intervals)")
+    print()
+    head = "| category | runs | sb3doctor recall | sb3doctor precision |"
+    sep = "|---|---:|---|---|"
+    if theirs:
+        head += " zen-rl recall | zen-rl precision |"
+        sep += "---|---|"
+    print(head)
+    print(sep)
+    for c in cats:
+        o = ours[c]
+        row = (
+            f"| {c} | {o['tp'] + o['fn']} | {_pct(o['recall'])}{_ci(o['recall_ci'])} "
+            f"| {_pct(o['precision'])}{_ci(o['precision_ci'])} |"
         )
-    for m in missing:
-        print(f"| {m} | (not in analyze output) | | | NO |")
-    if args.check and (failures or missing):
-        print(f"\ncheck failed: {', '.join(failures + missing)}", file=sys.stderr)
-        return 1
+        if theirs:
+            p = theirs[c]
+            row += f" {_pct(p['recall'])}{_ci(p['recall_ci'])} | {_pct(p['precision'])}{_ci(p['precision_ci'])} |"
+        print(row)
+    tot_tp = sum(o["tp"] for o in ours.values())
+    tot_fn = sum(o["fn"] for o in ours.values())
+    row = f"| **all faults** | {tot_tp + tot_fn} | {_pct(tot_tp / max(1, tot_tp + tot_fn))}{_ci(wilson(tot_tp, tot_tp + tot_fn))} | |"
+    if theirs:
+        p_tp = sum(p["tp"] for p in theirs.values())
+        p_fn = sum(p["fn"] for p in theirs.values())
+        row += f" {_pct(p_tp / max(1, p_tp + p_fn))}{_ci(wilson(p_tp, p_tp + p_fn))} | |"
+    print(row)
+    print()
+    healthy = [rid for rid, lab in labels.items() if lab["label"] == "healthy"]
+    alarms = [rid for rid in healthy if at_cut[1.0][rid]]
+    line = f"Healthy runs with a warning or error: sb3doctor {len(alarms)} of {len(healthy)}"
+    if peer:
+        p_alarms = [rid for rid in healthy if peer.get(rid)]
+        line += f"; zen-rl {len(p_alarms)} of {len(healthy)}"
+    print(line)
+    if peer_errors:
+        print(f"zen-rl could not read {len(peer_errors)} runs (counted as no finding)")
+    print()
+
+    print("## Root cause: label -> category of the first root finding (sb3doctor)")
+    print()
+    cols = [*cats, "none"]
+    print("| label \\ root | " + " | ".join(c.replace("_", " ") for c in cols) + " | other |")
+    print("|---|" + "---:|" * (len(cols) + 1))
+    for lab_name in [*cats, "healthy"]:
+        roots = Counter(root_category(final[rid]) for rid, lab in labels.items() if lab["label"] == lab_name)
+        other = sum(n for c, n in roots.items() if c not in cols)
+        print(
+            f"| {lab_name} | " + " | ".join(str(roots.get(c, 0) or "") for c in cols) + f" | {other or ''} |"
+        )
+    print()
+
+    print("## Live: the same runs cut at a fraction of their steps (what watch and DoctorCallback see)")
+    print()
+    print("| cut | recall (all faults) | healthy runs with a warning/error |")
+    print("|---|---|---|")
+    for c in CUTS:
+        hits = sum(
+            1 for rid, lab in labels.items() if lab["label"] != "healthy" and lab["label"] in at_cut[c][rid]
+        )
+        ha = sum(1 for rid in healthy if at_cut[c][rid])
+        print(
+            f"| {c:.0%} | {_pct(hits / max(1, n_fault))} ({hits}/{n_fault}){_ci(wilson(hits, n_fault))} | {ha} of {len(healthy)} |"
+        )
+    print()
+    print("| category | recall at 25% / 50% / 75% / 100% | median time to detect (fraction of the run) |")
+    print("|---|---|---|")
+    for cat in cats:
+        ids = [rid for rid, lab in labels.items() if lab["label"] == cat]
+        rec = " / ".join(_pct(sum(1 for r in ids if cat in at_cut[c][r]) / len(ids)) for c in CUTS)
+        times = [detect_at[r] for r in ids if detect_at[r] is not None]
+        med = f"{statistics.median(times):.0%}" if times else "-"
+        print(f"| {cat} | {rec} | {med} ({len(times)} of {len(ids)} detected) |")
+    print()
+
+    print("## Advice")
+    print()
+    advice_issues = {}
+    for rid, findings in final.items():
+        probs = advice_problems(runs[rid], findings, labels[rid]["label"])
+        if probs:
+            advice_issues[rid] = probs
+    n_lr = sum(1 for lab in labels.values() if lab["label"] == "lr_too_high")
+    lr_bad = [rid for rid, p in advice_issues.items() if any(x.startswith("learning_rate advice") for x in p)]
+    print(
+        f"lr_too_high runs advised to within 10x of SB3's default or rl-zoo's value: {n_lr - len(lr_bad)} of {n_lr}"
+    )
+    other = {
+        rid: [x for x in p if not x.startswith("learning_rate advice")] for rid, p in advice_issues.items()
+    }
+    other = {rid: p for rid, p in other.items() if p}
+    print(f"runs with contradictory or no-op advice: {len(other)} of {len(final)}")
+    for rid, p in sorted(advice_issues.items()):
+        print(f"  {rid}: {'; '.join(p)}")
+    print()
+
+    print("## Per run")
+    print()
+    print("| run | label | found (warning/error) | root | zen-rl |")
+    print("|---|---|---|---|---|")
+    for rid in sorted(labels):
+        found = ", ".join(sorted(at_cut[1.0][rid])) or "-"
+        mark = (
+            ""
+            if (labels[rid]["label"] == "healthy") == (not at_cut[1.0][rid])
+            or labels[rid]["label"] in at_cut[1.0][rid]
+            else " **x**"
+        )
+        print(
+            f"| {rid} | {labels[rid]['label']} | {found}{mark} | {root_category(final[rid])} "
+            f"| {', '.join(sorted(peer.get(rid, set()))) or '-'} |"
+        )
+
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    rid: {
+                        "label": labels[rid]["label"],
+                        "present": labels[rid]["present"],
+                        "findings": [f.to_dict() for f in final[rid]],
+                        "cuts": {str(c): sorted(at_cut[c][rid]) for c in CUTS},
+                        "detect_at": detect_at[rid],
+                        "zen_rl": sorted(peer.get(rid, set())),
+                    }
+                    for rid in sorted(labels)
+                },
+                indent=1,
+            )
+        )
+    if args.check:
+        ok = not alarms and not other and not lr_bad
+        ok = ok and all(o["recall"] >= 0.9 for o in ours.values() if o["tp"] + o["fn"] >= 6)
+        half_hits = sum(
+            1 for rid, lab in labels.items() if lab["label"] != "healthy" and lab["label"] in at_cut[0.5][rid]
+        )
+        ok = ok and half_hits >= 0.8 * n_fault
+        ok = ok and not any(at_cut[c][rid] for c in (0.25, 0.5) for rid in healthy)
+        return 0 if ok else 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -739,8 +739,9 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     run's first 10% of episodes; ``peak`` = progress of the best stretch of ``window`` size;
     ``effect`` = (window mean - start mean) / the spread of the episodes, which needs no
     reference; ``drop`` = the share of its rise the run lost since its best stretch, beyond the
-    episode noise (see :func:`_drop_beyond_noise`). ``bound`` (``upper``, ``lower`` or ``mean``) takes the window mean's 95%
-    confidence bound first, so that noise alone cannot make the condition hold.
+    episode noise (see :func:`_drop_beyond_noise`). ``bound`` (``upper``, ``lower`` or ``mean``)
+    takes the window mean's 95% confidence bound first, so that noise alone cannot make the
+    condition hold.
     ``min_budget_frac`` requires the run to have reached that fraction of the reference
     budget; ``min_steps`` an absolute number of steps. ``sparse_only`` holds only on envs whose
     reward comes at a goal; ``without_reference`` only where the env has no known reference.

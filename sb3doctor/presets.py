@@ -125,7 +125,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "timesteps": 30_000,
         "wrappers": {},
         "expected_categories": ["sparse_reward_no_learning"],
-        "description": "The warehouse-robot notes' A2C (one env, SB3 defaults plus ent_coef 0.01) on a 15x15 grid with only "
+        "description": "The warehouse-robot notes' A2C (one env, SB3 defaults plus ent_coef 0.01) "
+        "on a 15x15 grid with only "
         "the goal reward and a 30-step time limit (a random walk reaches the target in ~4% of episodes): "
         "the reward is too rare to learn from (measured over 30k steps: success_rate 0-0.11, never above "
         "the random level, ep_len_mean 29.8 -> 28.9, entropy ratio 0.98 throughout). Tuned PPO is no such "
@@ -143,7 +144,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "timesteps": 30_000,
         "wrappers": {},
         "expected_categories": ["episode_stats_frozen"],
-        "description": "The warehouse-robot notes' setup (A2C, one env, 5-step rollouts) on an env without a time "
+        "description": "The warehouse-robot notes' setup (A2C, one env, 5-step rollouts) on an env "
+        "without a time "
         "limit: once the policy walks into a wall the episode never ends, so ep_len_mean/ep_rew_mean "
         "freeze (measured: identical for 23+ tables / 11k steps after 6 episodes) while "
         "explained_variance reads 0 with value_loss ~0 and the entropy ratio falls to 0.03.",

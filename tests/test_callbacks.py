@@ -103,3 +103,20 @@ def test_every_algorithm_with_eval_callback(algo: str, tmp_path: Path) -> None:
     assert "eval/mean_reward" in doctor.run.metrics  # EvalCallback's own dumps are seen too
     steps_seen = list(doctor.run.metrics["eval/mean_reward"].steps)
     assert steps_seen == sorted(steps_seen) and steps_seen[0] >= eval_freq
+
+
+@pytest.mark.slow
+def test_stops_the_readme_example_with_error(tmp_path: Path) -> None:
+    """The README's example (PPO, CartPole, learning_rate 0.05, 20 epochs) is dead after one
+    update; stop_on="error" must stop it within a few updates, naming the learning rate."""
+    model = PPO("MlpPolicy", "CartPole-v1", learning_rate=0.05, n_epochs=20, seed=0, device="cpu", verbose=0)
+    model.set_logger(configure(str(tmp_path / "log"), ["csv"]))
+    doctor = DoctorCallback(stop_on="error", verbose=0)
+    model.learn(100_000, callback=doctor)
+    assert doctor.stop_reason is not None, [f.rule for f in doctor.active.values()]
+    assert doctor.stopped_at is not None and doctor.stopped_at <= 8 * model.n_steps  # a few updates
+    errors = [f for f in doctor.active.values() if f.severity == "error"]
+    assert errors and any(f.category == "lr_too_high" for f in errors)
+    # the advice brings the learning rate back to a reference, not to 0.025
+    lr = [a for f in doctor.active.values() for a in f.advice if a.param == "learning_rate"]
+    assert lr and all(1e-4 <= a.suggested <= 3e-3 for a in lr)

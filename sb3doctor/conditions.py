@@ -743,7 +743,8 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     takes the window mean's 95% confidence bound first, so that noise alone cannot make the
     condition hold.
     ``min_budget_frac`` requires the run to have reached that fraction of the reference
-    budget; ``min_steps`` an absolute number of steps. ``sparse_only`` holds only on envs whose
+    budget (``max_budget_frac``: not yet reached it); ``min_steps`` an absolute number of steps.
+    ``sparse_only`` holds only on envs whose
     reward comes at a goal; ``without_reference`` only where the env has no known reference.
     """
     name = cond.get("metric")
@@ -760,9 +761,14 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     last_step = ctx.step_range[1] if ctx.step_range is not None else series.max_step()
     if last_step < float(cond.get("min_steps", 0)):
         return ev
-    if "min_budget_frac" in cond:
+    if "min_budget_frac" in cond or "max_budget_frac" in cond:
         budget = getattr(ref, "budget", None)
-        if budget is None or last_step < float(cond["min_budget_frac"]) * budget:
+        if budget is None:
+            return ev
+        ev.extra["budget_frac"] = last_step / budget
+        if last_step < float(cond.get("min_budget_frac", 0.0)) * budget:
+            return ev
+        if last_step >= float(cond.get("max_budget_frac", math.inf)) * budget:
             return ev
     d = _derived(ctx, series)
     all_steps, all_values = d.finite_steps, d.finite_values

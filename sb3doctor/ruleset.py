@@ -78,13 +78,16 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "counter_ratio": (("of", "stat", "op", "value"), ("window", "min_points")),
     "return_level": (
         ("measure", "op", "value"),
-        ("window", "bound", "min_points", "min_budget_frac", "min_steps", "sparse_only", "without_reference"),
+        (
+            "window", "bound", "min_points", "min_budget_frac", "max_budget_frac", "min_steps",
+            "sparse_only", "without_reference",
+        ),
     ),
     "vs_reference": (("param", "op", "value"), ()),
     "growth": (("stat", "op", "value"), ("early", "late", "abs", "min_points")),
 }
 _NUMBER_KEYS = ("value", "min_points", "fraction", "consecutive", "factor", "lookback", "min_rise",
-                "eps", "tolerance", "min_step_advance", "min_step_advance_x", "min_budget_frac",
+                "eps", "tolerance", "min_step_advance", "min_step_advance_x", "min_budget_frac", "max_budget_frac",
                 "min_steps")  # fmt: skip
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "op": tuple(OPS),

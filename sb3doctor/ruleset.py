@@ -79,8 +79,14 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "return_level": (
         ("measure", "op", "value"),
         (
-            "window", "bound", "min_points", "min_budget_frac", "max_budget_frac", "min_steps",
-            "sparse_only", "without_reference",
+            "window",
+            "bound",
+            "min_points",
+            "min_budget_frac",
+            "max_budget_frac",
+            "min_steps",
+            "sparse_only",
+            "without_reference",
         ),
     ),
     "vs_reference": (("param", "op", "value"), ()),

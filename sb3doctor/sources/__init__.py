@@ -13,11 +13,13 @@ from sb3doctor.model import Run, SourceData
 from sb3doctor.sources.detect import detect_algo
 from sb3doctor.sources.discover import (
     CONFIG,
+    EVALUATIONS,
     MONITOR,
     PROGRESS_CSV,
     PROGRESS_JSON,
     STDOUT,
     TENSORBOARD,
+    ZOO_CONFIG,
     RunFiles,
     discover,
 )
@@ -49,7 +51,7 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
     folder's other sources.
     """
     # Imported here so that `import sb3doctor` stays cheap; each reader is small anyway.
-    from sb3doctor.sources import monitor, progress, stdout, tensorboard
+    from sb3doctor.sources import monitor, progress, stdout, tensorboard, zoo
 
     sources: list[SourceData] = []
     separate: list[list[SourceData]] = []
@@ -60,6 +62,11 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
         paths = run_files.files[kind]
         if kind == MONITOR:
             sources.append(monitor.read_monitor(paths))
+            continue
+        if kind == ZOO_CONFIG:
+            continue  # hyperparameters, read below with config.json
+        if kind == EVALUATIONS:
+            sources.extend(zoo.read_evaluations(p) for p in paths)
             continue
         for p in paths:
             if kind == TENSORBOARD:
@@ -77,6 +84,13 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
                     separate.extend([s] for s in printed)
 
     config = _read_config(run_files.files.get(CONFIG, []))
+    if run_files.files.get(ZOO_CONFIG):
+        # rl-zoo's config fills what config.json (sb3doctor train) does not say.
+        zoo_config = zoo.read_zoo_config(run_files.files[ZOO_CONFIG])
+        merged_hp = {**zoo_config.get("hyperparams", {}), **config.get("hyperparams", {})}
+        config = {**zoo_config, **config}
+        if merged_hp:
+            config["hyperparams"] = merged_hp
     runs: list[Run] = []
     if sources:
         run = build_run(run_files.path, run_files.name, sources, config)

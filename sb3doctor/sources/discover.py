@@ -22,6 +22,10 @@ PROGRESS_JSON = "progress_json"
 MONITOR = "monitor"
 STDOUT = "stdout"
 CONFIG = "config"
+#: rl-zoo's config.yml / args.yml (hyperparameters, not metrics) and evaluations.npz (metrics).
+ZOO_CONFIG = "zoo_config"
+EVALUATIONS = "evaluations"
+_NOT_LOGS = (CONFIG, ZOO_CONFIG)
 
 _STDOUT_NAMES = {"log.txt", "stdout.txt", "stdout.log", "train.log", "output.log"}
 _NATURAL = re.compile(r"(\d+)")
@@ -45,6 +49,10 @@ def classify_file(path: Path, *, explicit: bool = False) -> str | None:
         return MONITOR
     if name == "config.json":
         return CONFIG
+    if name in ("config.yml", "args.yml"):
+        return ZOO_CONFIG
+    if name == "evaluations.npz":
+        return EVALUATIONS
     if name == "progress.csv" or (explicit and name.endswith(".csv")):
         return PROGRESS_CSV
     if name == "progress.json" or (explicit and name.endswith((".json", ".jsonl"))):
@@ -70,8 +78,8 @@ class RunFiles:
 
     @property
     def log_files(self) -> list[Path]:
-        """All files except ``config.json``."""
-        return [p for kind, paths in self.files.items() if kind != CONFIG for p in paths]
+        """All files except the configs (``config.json``, rl-zoo's ``config.yml``/``args.yml``)."""
+        return [p for kind, paths in self.files.items() if kind not in _NOT_LOGS for p in paths]
 
 
 def _check_readable(path: Path) -> None:
@@ -93,6 +101,15 @@ def _scan_folder(folder: Path) -> RunFiles | None:
             run.add(kind, Path(entry.path))
     if not run.log_files:
         return None
+    # rl-zoo keeps config.yml and args.yml one level down, in a folder named after the env.
+    have = {p.name for p in run.files.get(ZOO_CONFIG, [])}
+    for entry in entries:
+        if entry.is_dir() and not entry.name.startswith("."):
+            for name in ("config.yml", "args.yml"):
+                nested = Path(entry.path) / name
+                if name not in have and nested.is_file():
+                    run.add(ZOO_CONFIG, nested)
+                    have.add(name)
     for kind, paths in run.files.items():
         if kind == TENSORBOARD:
             # Several event files in one run folder are restarts: read them in time order.
@@ -127,8 +144,8 @@ def discover(path: str | Path) -> list[RunFiles]:
         _check_readable(p)
         kind = classify_file(p, explicit=True)
         assert kind is not None  # explicit=True always classifies
-        if kind == CONFIG:
-            raise InputError("config.json holds hyperparameters, not metrics: give the run folder", p)
+        if kind in _NOT_LOGS:
+            raise InputError(f"{p.name} holds hyperparameters, not metrics: give the run folder", p)
         run = RunFiles(p, p.parent.name if kind == TENSORBOARD else p.name)
         run.add(kind, p)
         return [run]

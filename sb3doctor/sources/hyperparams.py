@@ -107,4 +107,8 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
         hp["device"] = config["device"].split(":")[0]
     for key, value in config.get("hyperparams", config).items():
         hp[key] = value
+    # The env the run trained on (rl-zoo's args.yml, sb3doctor train's config.json).
+    for key in ("env_id", "env"):
+        if isinstance(config.get(key), str) and "env_id" not in hp:
+            hp["env_id"] = config[key]
     return hp

@@ -93,8 +93,8 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "growth": (("stat", "op", "value"), ("early", "late", "abs", "min_points")),
 }
 _NUMBER_KEYS = ("value", "min_points", "fraction", "consecutive", "factor", "lookback", "min_rise",
-                "eps", "tolerance", "min_step_advance", "min_step_advance_x", "min_budget_frac", "max_budget_frac",
-                "min_steps")  # fmt: skip
+                "eps", "tolerance", "min_step_advance", "min_step_advance_x", "min_budget_frac",
+                "max_budget_frac", "min_steps")  # fmt: skip
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "op": tuple(OPS),
     "stat": STATS,

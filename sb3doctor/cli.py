@@ -11,6 +11,8 @@ done by the library. Only this module decides exit codes:
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 
 import click
@@ -20,7 +22,7 @@ from sb3doctor.commands.analyze import analyze_command, explain_command, rules_c
 from sb3doctor.commands.export import export_command
 from sb3doctor.commands.train import train_command
 from sb3doctor.commands.watch import watch_command
-from sb3doctor.errors import SB3DoctorError
+from sb3doctor.errors import PENDING_EXIT, SB3DoctorError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 passed, 1 gate failed (findings at --fail-on), 2 could not run, 130 interrupted."
@@ -61,9 +63,26 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return 2
     except BrokenPipeError:
-        # `sb3doctor export run | head`: the reader went away; that is not an error.
-        sys.stderr.close()
-        return 0
+        # `sb3doctor analyze run | head -1`: the reader went away; that is not an error, and
+        # the gate's verdict stands. Point stdout at /dev/null so that Python's final flush
+        # does not print "Exception ignored ... BrokenPipeError".
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return PENDING_EXIT["code"]
+    except RecursionError:
+        click.echo("sb3doctor: error: input nested too deeply to read", err=True)
+        return 2
+    except Exception as exc:  # an internal error is "could not run" (2), never "gate failed" (1)
+        if os.environ.get("SB3DOCTOR_DEBUG"):
+            raise
+        detail = " ".join(str(exc).split())[:300]
+        click.echo(
+            f"sb3doctor: internal error: {type(exc).__name__}: {detail}; "
+            "run with SB3DOCTOR_DEBUG=1 for the traceback",
+            err=True,
+        )
+        return 2
     if isinstance(result, int):
         return result
     return 0

@@ -225,14 +225,14 @@ def load_config_file(path: str | Path) -> Config:
         if section is None:
             raise ConfigError("no [tool.sb3doctor] table in this file", p)
         return parse_config(section, p)
-    import yaml
+    from sb3doctor.safe_yaml import YamlDataError, load_data
 
     try:
-        data = yaml.load(p.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = load_data(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read ({exc})", p) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}".replace("\n", " "), p) from None
+    except YamlDataError as exc:
+        raise ConfigError(str(exc).replace("\n", " "), p) from None
     return parse_config(data, p)
 
 

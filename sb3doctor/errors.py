@@ -25,3 +25,8 @@ class InputError(SB3DoctorError):
 
 class ConfigError(SB3DoctorError):
     """A bad ``sb3doctor.yaml`` / ``[tool.sb3doctor]`` / ``--expect`` / rule file."""
+
+
+#: The exit code a command has decided on before it writes its output: if the reader of stdout
+#: goes away meanwhile (``sb3doctor analyze ... | head -1``), the CLI still exits with it.
+PENDING_EXIT: dict[str, int] = {"code": 0}

@@ -35,6 +35,25 @@ SOURCE_PRECISION: dict[str, int] = {
 }
 
 
+#: Steps are stored as 64-bit integers; anything beyond this is not a real timestep.
+MAX_STEP = 1 << 53
+
+
+def valid_step(x: float | int) -> int | None:
+    """A logged ``time/total_timesteps`` as an int, or None when it cannot be one.
+
+    NaN, inf and numbers past 2**53 (a ``1e30`` typed into a csv) are data errors, not
+    steps: the readers skip such records and say how many in a warning.
+    """
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, int):
+        return x if -MAX_STEP <= x <= MAX_STEP else None
+    if not math.isfinite(x) or not -MAX_STEP <= x <= MAX_STEP:
+        return None
+    return int(x)
+
+
 @dataclass
 class Series:
     """One metric: parallel arrays of step (``time/total_timesteps``), value and wall time.

@@ -13,12 +13,14 @@ import json
 import math
 import os
 import re
+import stat
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sb3doctor import __version__
 from sb3doctor.conditions import COMBINATORS, KINDS, OPS, STATS, kind_of, sub_conditions
 from sb3doctor.errors import ConfigError
 from sb3doctor.model import SEVERITIES
@@ -59,6 +61,12 @@ ADVICE_KEYS = ("param", "scale", "set", "add", "min", "max", "default", "if_zero
 _WHEN_KEYS = ("metric", "env", "hyperparams")
 EXAMPLE_KEYS = ("expect", "series", "steps", "hyperparams", "algo", "severity", "note", "facts")
 
+#: ``name`` or ``name[key]``; only the mapping fields may be indexed.
+_FIELD_RE = re.compile(r"^([A-Za-z_]\w*)(?:\[([A-Za-z_]\w*)\])?$")
+_INDEXED_FIELDS = ("hp", "ref")
+#: A safe subset of format specs: optional alignment, a width under 100, a precision under 20,
+#: and a type (no fill characters, no nested fields).
+_SPEC_RE = re.compile(r"^[<>^]?[+\- ]?\d{0,2},?(?:\.\d{1,2})?[eEfFgGd%]?$")
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _WINDOW_KEYS = {"last": int, "first": int, "last_frac": float, "from_frac": float, "first_frac": float}
@@ -172,14 +180,24 @@ def check_format(template: str, where: str, path: Path | None, extra: Iterable[s
     """Reject a message template whose fields the engine cannot fill."""
     allowed = set(MESSAGE_FIELDS) | set(extra)
     try:
-        for _, fname, _, _ in string.Formatter().parse(template):
+        for _, fname, spec, conversion in string.Formatter().parse(template):
             if fname is None:
                 continue
-            root = re.split(r"[.\[]", fname, maxsplit=1)[0]
-            if root not in allowed:
+            m = _FIELD_RE.match(fname)
+            root = m.group(1) if m else None
+            # A field is a plain name, or hp[name] / ref[name]: no attribute access, no
+            # other indexing, so a rule file can never reach into Python objects.
+            if root not in allowed or (m and m.group(2) and root not in _INDEXED_FIELDS):
                 raise _err(
-                    path, f"{where}: unknown field {{{fname}}} (allowed: {', '.join(sorted(allowed))})"
+                    path,
+                    f"{where}: unknown field {{{fname}}} (allowed: {', '.join(sorted(allowed))}, "
+                    "hp[NAME], ref[NAME])",
                 )
+            if conversion is not None:
+                raise _err(path, f"{where}: field {{{fname}}}: conversions (!r, !s) are not allowed")
+            if spec and not _SPEC_RE.match(spec):
+                raise _err(path, f"{where}: field {{{fname}}}: format spec {spec!r} is not allowed "
+                           "(use e.g. .3g, .0%, .1f, >8)")  # fmt: skip
     except ValueError as exc:
         raise _err(path, f"{where}: bad format string ({exc})") from None
 
@@ -401,15 +419,12 @@ def parse_rule(data: Any, path: Path | None = None) -> Rule:
 
 
 def _parse_yaml(text: str, path: Path) -> Any:
-    import yaml
+    from sb3doctor.safe_yaml import YamlDataError, load_data
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is the same safe loader, faster
     try:
-        return yaml.load(text, Loader=loader)  # CSafeLoader/SafeLoader: safe loading
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise _err(path, f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        return load_data(text)  # safe tags only, bounded, duplicate keys refused
+    except YamlDataError as exc:
+        raise _err(path, str(exc)) from None
 
 
 def load_rule_file(path: Path, cache: _ParseCache | None = None) -> Rule:
@@ -449,18 +464,32 @@ class _ParseCache:
         self.dirty = False
         if self.path is not None:
             try:
-                loaded = json.loads(self.path.read_text(encoding="utf-8"))
-                if isinstance(loaded, dict):
-                    self.entries = loaded
-            except (OSError, ValueError):
+                # Only a regular file, and never more than a few MB: a FIFO put in its place
+                # must not block every command.
+                st = os.stat(self.path)
+                if stat.S_ISREG(st.st_mode) and st.st_size < 8 << 20:
+                    loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                    if isinstance(loaded, dict):
+                        self.entries = loaded
+            except (OSError, ValueError, RecursionError):
                 pass
 
     @staticmethod
     def _location() -> Path | None:
         if os.environ.get("SB3DOCTOR_NO_CACHE"):
             return None
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        return Path(base) / "sb3doctor" / "parsed-rules-v1.json"
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        # The XDG spec: a relative XDG_CACHE_HOME is invalid and must be ignored (it would put
+        # a cache folder inside whatever folder the user runs sb3doctor from, e.g. the logs).
+        base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
+        return Path(base) / "sb3doctor" / "parsed-rules-v2.json"
+
+    @staticmethod
+    def _digest(key: str, data: Any) -> str:
+        # Each entry carries a hash of its file hash and its data: an entry edited by hand (or
+        # half-written) no longer matches and is parsed again from the rule file.
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        return hashlib.blake2b(f"{__version__}:{key}:{text}".encode(), digest_size=16).hexdigest()
 
     @staticmethod
     def _key(raw: bytes) -> str:
@@ -468,16 +497,17 @@ class _ParseCache:
 
     def get(self, raw: bytes) -> Any:
         key = self._key(raw)
-        data = self.entries.get(key)
-        if data is not None:
-            self.used.add(key)
-        return data
+        entry = self.entries.get(key)
+        if not isinstance(entry, dict) or entry.get("digest") != self._digest(key, entry.get("data")):
+            return None
+        self.used.add(key)
+        return entry["data"]
 
     def put(self, raw: bytes, data: Any) -> None:
         # Only plain JSON data round-trips exactly (YAML could give int keys or dates).
         if _plain_json(data):
             key = self._key(raw)
-            self.entries[key] = data
+            self.entries[key] = {"data": data, "digest": self._digest(key, data)}
             self.used.add(key)
             self.dirty = True
 

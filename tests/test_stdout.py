@@ -174,7 +174,7 @@ def test_tables_without_total_timesteps_are_skipped(tmp_path: Path) -> None:
     )
     (src,) = read_stdout(write(tmp_path / "t.log", text))
     assert values(src, "a/x") == [1.0, 3.0]
-    assert any("1 table(s) without time/total_timesteps" in w for w in src.warnings)
+    assert any("1 table(s) without a valid time/total_timesteps" in w for w in src.warnings)
     with pytest.raises(InputError, match="none has time/total_timesteps"):
         read_stdout(write(tmp_path / "n.log", sb3_tables([{"a/x": 2.0}])))
 

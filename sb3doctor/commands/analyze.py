@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from sb3doctor.errors import PENDING_EXIT
+
 if TYPE_CHECKING:  # pragma: no cover
     from sb3doctor.config import Config
     from sb3doctor.ruleset import Rule
@@ -210,10 +212,13 @@ def analyze_command(
             elif res.finding is not None:
                 report.findings.append(res.finding)
 
+    code = 1 if report.failed(fail_on) else 0
+    # If the reader of our stdout goes away (`| head -1`), main() still exits with the gate's code.
+    PENDING_EXIT["code"] = code
     if output is not None:
         out_path = Path(output)
-        if any(out_path.resolve() == f.resolve() for r in runs for f in r.source_files):
-            raise SB3DoctorError("refusing to overwrite a log file that was read", output)
+        if _is_read_file(out_path, runs):
+            raise SB3DoctorError("refusing to overwrite a file this run read (a log or its config)", output)
         text = render(report, fmt, lang=lang, color=False, width=100)
         try:
             out_path.write_text(text, encoding="utf-8")
@@ -223,7 +228,27 @@ def analyze_command(
     else:
         color = _is_tty() and fmt == "terminal"
         click.echo(render(report, fmt, lang=lang, color=color, width=_width()), nl=False)
-    return 1 if report.failed(fail_on) else 0
+    return code
+
+
+def _is_read_file(out_path: Path, runs: list[Any]) -> bool:
+    """Whether ``out_path`` is (by device and inode, so hard links count) a file a run read."""
+    try:
+        st = out_path.stat()
+    except OSError:
+        return False  # does not exist yet: nothing to overwrite
+    read: list[Path] = [f for r in runs for f in r.source_files]
+    for r in runs:
+        folder = Path(r.path) if Path(r.path).is_dir() else Path(r.path).parent
+        read += [folder / "config.json", *folder.glob("*/config.yml"), *folder.glob("*/args.yml")]
+    for f in read:
+        try:
+            other = f.stat()
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (other.st_dev, other.st_ino):
+            return True
+    return False
 
 
 @click.command("rules")

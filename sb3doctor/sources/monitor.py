@@ -19,12 +19,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from array import array
 from pathlib import Path
 from typing import Any
 
 from sb3doctor.errors import InputError
-from sb3doctor.model import Series, SourceData
+from sb3doctor.model import Series, SourceData, valid_step
 
 __all__ = ["read_monitor"]
 
@@ -86,9 +87,12 @@ def _read_one(
                 bad.append(reader.line_num + 1)
             continue
         try:
-            length = int(float(row[1]))
-            t = float(row[2])
+            length_value, t = float(row[1]), float(row[2])
         except ValueError:
+            bad.append(reader.line_num + 1)
+            continue
+        length = valid_step(length_value)
+        if length is None or length < 0 or not math.isfinite(t):
             bad.append(reader.line_num + 1)
             continue
         if t < last_t:

@@ -16,12 +16,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from array import array
 from pathlib import Path
 
 from sb3doctor.errors import InputError
-from sb3doctor.model import Series, SourceData
+from sb3doctor.model import Series, SourceData, valid_step
 
 __all__ = ["read_progress_csv", "read_progress_json"]
 
@@ -95,10 +94,10 @@ def read_progress_csv(path: Path) -> SourceData:
                 bad_rows.append(reader.line_num)
             continue
         step_value = _number(row[step_col])
-        if step_value is None or math.isnan(step_value):
+        step = valid_step(step_value) if step_value is not None else None
+        if step is None:
             no_step += 1
             continue
-        step = int(step_value)
         for i, cell in enumerate(row):
             if not cell:
                 continue  # key not recorded at this dump
@@ -113,7 +112,10 @@ def read_progress_csv(path: Path) -> SourceData:
             f"({n}) ignored"
         )
     if no_step:
-        src.warnings.append(f"{path}: {no_step} row(s) without {_STEP_KEY} ignored")
+        src.warnings.append(
+            f"{path}: {no_step} row(s) without a valid {_STEP_KEY} "
+            "(missing, NaN, inf or out of range) ignored"
+        )
     src.metrics = _to_series(columns)
     return src
 
@@ -141,10 +143,10 @@ def read_progress_json(path: Path) -> SourceData:
             bad.append(line_no)
             continue
         step_value = obj.get(_STEP_KEY)
-        if not isinstance(step_value, (int, float)) or isinstance(step_value, bool) or math.isnan(step_value):
+        step = valid_step(step_value) if isinstance(step_value, (int, float)) else None
+        if step is None:
             no_step += 1
             continue
-        step = int(step_value)
         for key, value in obj.items():
             # bool is an int subclass: True/False become 1/0 like in the other readers;
             # strings, None and lists (histogram-like arrays) are not scalar metrics.
@@ -157,7 +159,10 @@ def read_progress_json(path: Path) -> SourceData:
     if bad:
         src.warnings.append(f"{path}:{bad[0]}: {len(bad)} line(s) that are not JSON objects ignored")
     if no_step:
-        src.warnings.append(f"{path}: {no_step} object(s) without {_STEP_KEY} ignored")
+        src.warnings.append(
+            f"{path}: {no_step} object(s) without a valid {_STEP_KEY} "
+            "(missing, NaN, inf or out of range) ignored"
+        )
     if not columns and bad and not no_step:
         raise InputError("not an SB3 progress.json: no line is a JSON object", path)
     src.metrics = _to_series(columns)

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from sb3doctor.errors import InputError
-from sb3doctor.model import Series, SourceData
+from sb3doctor.model import Series, SourceData, valid_step
 
 __all__ = ["KNOWN_KEYS", "StdoutParser", "StdoutTable", "read_stdout", "resolve_truncated_key"]
 
@@ -301,7 +301,8 @@ class StdoutParser:
         if self._no_step_tables:
             self._warn(
                 self._no_step_line,
-                f"{self._no_step_tables} table(s) without time/total_timesteps skipped",
+                f"{self._no_step_tables} table(s) without a valid time/total_timesteps "
+                "(missing, NaN, inf or out of range) skipped",
             )
             self._no_step_tables = 0
         if self.runs:
@@ -456,12 +457,12 @@ class StdoutParser:
         keymap, normalise = self._keymap, self._normalise_key
         values = {keymap.get(key) or normalise(key): x for key, x in rows}
         step_value = values.get(_STEP_KEY)
-        if step_value is None or step_value != step_value:
+        step = valid_step(step_value) if step_value is not None else None
+        if step is None:
             if not self._no_step_tables:
                 self._no_step_line = self._table_line
             self._no_step_tables += 1
             return None
-        step = int(step_value)
 
         if self._starts_new_run(step):
             self.runs.append(SourceData("stdout", self.path))

@@ -46,6 +46,7 @@ KINDS: tuple[str, ...] = (
     "return_level",
     "growth",
     "vs_reference",
+    "budget",
     "all_of",
     "any_of",
     "not",
@@ -731,6 +732,64 @@ def _mean_bound(values: Sequence[float], bound: str) -> float:
     return mean + half if bound == "upper" else mean - half
 
 
+def first_training_step(ctx: Context) -> int | None:
+    """The first step at which any ``train/*`` metric was logged (the first gradient update)."""
+    key = ("first_train_step",)
+    if key not in ctx.cache:
+        firsts = [s.steps[0] for name, s in ctx.metrics.items() if name.startswith("train/") and len(s)]
+        ctx.cache[key] = min(firsts) if firsts else None
+    result: int | None = ctx.cache[key]
+    return result
+
+
+def budget_fraction(ctx: Context, ref: Any, which: str = "fastest") -> float | None:
+    """How much of rl-zoo's budget the run has used, counted from its first gradient update.
+
+    Off-policy runs act at random until ``learning_starts`` (rl-zoo's TD3 on Pendulum: 10,000
+    of 20,000 steps), so the clock starts at the first ``train/*`` point and the budget is
+    shortened by the same amount. None when the budget is unknown; 0 before any update.
+    ``which``: ``fastest`` (the smallest budget of any algorithm on the env: "has it even
+    started?") or ``own`` (the budget of the run's own algorithm: "is it on schedule?").
+    """
+    budget = getattr(ref, "fastest_budget" if which == "fastest" else "budget", None)
+    if not budget or ctx.step_range is None:
+        return None
+    start = first_training_step(ctx)
+    if start is None:
+        if any(name.startswith(("rollout/", "time/")) for name in ctx.metrics):
+            return 0.0  # SB3's logger is there but no update yet: still warming up
+        start = 0  # only episode data (monitor.csv): count from the start
+    start = min(start, budget // 2)  # a late first update must not shrink the budget to nothing
+    return max(0.0, (ctx.step_range[1] - start) / (budget - start))
+
+
+def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
+    """Enough training to judge: ``min_frac`` of rl-zoo's budget for the run's env (counted
+    from the first update, see :func:`budget_fraction`), or ``else_min_steps`` steps since the
+    first update where the env or its budget is unknown; or, with ``min_steps``, simply that
+    many steps logged (works on TensorBoard logs, which lack ``time/total_timesteps``)."""
+    value = float(cond.get("min_frac", 0.25))
+    ev = Evidence(False, None, value, 0, None, None, "time/total_timesteps")
+    if ctx.step_range is None:
+        return ev
+    if "min_steps" in cond:  # an absolute number of steps, from the start of the run
+        ev.observed, ev.threshold = float(ctx.step_range[1]), float(cond["min_steps"])
+        ev.held, ev.steps = ev.observed >= ev.threshold, ctx.step_range
+        return ev
+    ref = ctx.reference() if ctx.reference is not None else None
+    frac = budget_fraction(ctx, ref, str(cond.get("budget", "fastest")))
+    if frac is not None:
+        ev.observed, ev.held = frac, frac >= value
+        return ev
+    start = first_training_step(ctx)
+    if start is None and not any(name.startswith(("rollout/", "time/")) for name in ctx.metrics):
+        start = ctx.step_range[0]  # only episode data (monitor.csv): count from the start
+    trained = ctx.step_range[1] - start if start is not None else 0
+    ev.observed, ev.threshold = float(trained), float(cond.get("else_min_steps", 20_000))
+    ev.held = trained >= ev.threshold
+    return ev
+
+
 def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     """Where the episode returns of a window stand against random play and a reference.
 
@@ -762,13 +821,11 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if last_step < float(cond.get("min_steps", 0)):
         return ev
     if "min_budget_frac" in cond or "max_budget_frac" in cond:
-        budget = getattr(ref, "budget", None)
-        if budget is None:
+        frac = budget_fraction(ctx, ref, str(cond.get("budget", "fastest")))
+        if frac is None:
             return ev
-        ev.extra["budget_frac"] = last_step / budget
-        if last_step < float(cond.get("min_budget_frac", 0.0)) * budget:
-            return ev
-        if last_step >= float(cond.get("max_budget_frac", math.inf)) * budget:
+        ev.extra["budget_frac"] = frac
+        if frac < float(cond.get("min_budget_frac", 0.0)) or frac >= float(cond.get("max_budget_frac", math.inf)):
             return ev
     d = _derived(ctx, series)
     all_steps, all_values = d.finite_steps, d.finite_values
@@ -946,6 +1003,7 @@ _KINDS: dict[str, Callable[[Mapping[str, Any], Context], Evidence]] = {
     "return_level": _return_level,
     "growth": _growth,
     "vs_reference": _vs_reference,
+    "budget": _budget,
     "all_of": _all_of,
     "any_of": _any_of,
     "not": _not,

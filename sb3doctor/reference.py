@@ -34,6 +34,9 @@ class RunReference:
         the best rl-zoo return of any algorithm, else the env's known optimum
     :param reference_algo: the algorithm that reference is for (None for an optimum)
     :param budget: the timesteps rl-zoo trained that reference with
+    :param fastest_budget: the smallest budget of any algorithm in rl-zoo's benchmark for the
+        env: by then a competent configuration has solved it, so a run that has not even
+        started to improve by a fraction of it is not just slow
     :param sparse: the env rewards only at a goal, so a random policy sits at its floor
     """
 
@@ -43,6 +46,7 @@ class RunReference:
     reference_return: float | None = None
     reference_algo: str | None = None
     budget: int | None = None
+    fastest_budget: int | None = None
     sparse: bool = False
 
     def progress(self, value: float) -> float | None:
@@ -62,6 +66,7 @@ class RunReference:
             "reference": self.reference_return,
             "reference_algo": self.reference_algo,
             "budget": self.budget,
+            "fastest_budget": self.fastest_budget,
         }
 
 
@@ -115,6 +120,7 @@ def run_reference(run: Run, override: str | None = None) -> RunReference:
     elif env is not None and env.optimum is not None:
         reference = env.optimum
     return RunReference(
+        fastest_budget=min((z.n_timesteps for z in every), default=None),
         env_id=env_id,
         env_source=source,
         random_return=env.random_return if env is not None else None,

@@ -92,17 +92,19 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "min_points",
             "min_budget_frac",
             "max_budget_frac",
+            "budget",
             "min_steps",
             "sparse_only",
             "without_reference",
         ),
     ),
     "vs_reference": (("param", "op", "value"), ()),
+    "budget": ((), ("min_frac", "else_min_steps", "min_steps", "budget")),
     "growth": (("stat", "op", "value"), ("early", "late", "abs", "min_points")),
 }
 _NUMBER_KEYS = ("value", "min_points", "fraction", "consecutive", "factor", "lookback", "min_rise",
                 "eps", "tolerance", "min_step_advance", "min_step_advance_x", "min_budget_frac",
-                "max_budget_frac", "min_steps")  # fmt: skip
+                "max_budget_frac", "min_steps", "min_frac", "else_min_steps")  # fmt: skip
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "op": tuple(OPS),
     "stat": STATS,
@@ -114,6 +116,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "measure": ("progress", "gain", "peak", "effect", "drop"),
     "sparse_only": (True, False),
     "without_reference": (True, False),
+    "budget": ("fastest", "own"),
     "bound": ("ln_n_actions", "first", "early", "upper", "lower", "mean"),
 }
 _REQUIRE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in")

@@ -722,14 +722,30 @@ Z95 = 1.96
 RETURN_METRICS = ("episode/reward", "rollout/ep_rew_mean")
 
 
-def _mean_bound(values: Sequence[float], bound: str) -> float:
-    """The mean of ``values``, or its 95% upper/lower confidence bound (``bound``)."""
+def _mean_bound(values: Sequence[float], bound: str, z: float = Z95) -> float:
+    """The mean of ``values``, or its upper/lower confidence bound (``bound``), 95% by default."""
     mean = math.fsum(values) / len(values)
     if bound == "mean" or len(values) < 2:
         return mean
     sd = math.sqrt(_sum_sq_dev(values, mean) / (len(values) - 1))
-    half = Z95 * sd / math.sqrt(len(values))
+    half = z * sd / math.sqrt(len(values))
     return mean + half if bound == "upper" else mean - half
+
+
+def _best_stretch(values: Sequence[float], w: int) -> tuple[float, Sequence[float], float]:
+    """The best run of ``w`` consecutive values: (its mean, its values, the z for its bound).
+
+    The best of many noisy stretches is biased upwards, so its confidence bound uses a
+    Bonferroni-corrected z (95% over all the stretches it was picked from), not 1.96.
+    """
+    sums = [math.fsum(values[:w])]
+    for i in range(w, len(values)):  # running sums: one pass over the episodes
+        sums.append(sums[-1] + values[i] - values[i - w])
+    best = max(range(len(sums)), key=sums.__getitem__)
+    from statistics import NormalDist  # only when a rule looks at episode stretches
+
+    z = NormalDist().inv_cdf(1 - 0.025 / len(sums))
+    return sums[best] / w, values[best : best + w], z
 
 
 def first_training_step(ctx: Context) -> int | None:
@@ -825,7 +841,8 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         if frac is None:
             return ev
         ev.extra["budget_frac"] = frac
-        if frac < float(cond.get("min_budget_frac", 0.0)) or frac >= float(cond.get("max_budget_frac", math.inf)):
+        too_early = frac < float(cond.get("min_budget_frac", 0.0))
+        if too_early or frac >= float(cond.get("max_budget_frac", math.inf)):
             return ev
     d = _derived(ctx, series)
     all_steps, all_values = d.finite_steps, d.finite_values
@@ -862,10 +879,9 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if cond.get("sparse_only", False) and not ref.sparse:
         return ev
     if measure == "peak":
-        w = len(values)
-        best = max(math.fsum(all_values[i : i + w]) / w for i in range(0, max(1, len(all_values) - w + 1)))
-        observed = ref.progress(best)
-        ev.extra["peak"] = best
+        peak_mean, peak_vals, z = _best_stretch(all_values, min(len(values), len(all_values)))
+        observed = ref.progress(_mean_bound(peak_vals, bound, z))
+        ev.extra["peak"] = peak_mean
     else:
         observed = ref.progress(_mean_bound(values, bound))
         if measure == "gain":
@@ -923,32 +939,29 @@ def _drop_beyond_noise(
     """``measure: drop``: how much of its rise the run lost since its best stretch of episodes.
 
     The best stretch is the best run of ``len(window)`` consecutive episodes before the window;
-    the drop is (its 95% lower bound - the window's 95% upper bound) / (its mean - baseline),
+    the drop is (its lower bound - the window's 95% upper bound) / (its mean - baseline),
     baseline = random play when the env is known, else the run's start. Both bounds make the
     drop one that the episode noise cannot explain: a maximum over many noisy stretches is
-    biased upwards, and its lower bound corrects for that.
+    biased upwards, and its Bonferroni-corrected lower bound (:func:`_best_stretch`) corrects
+    for that.
     """
     w = len(values)
     head = all_values[: len(all_values) - w]
     if len(head) < w:
         return ev
-    sums = [math.fsum(head[:w])]
-    for i in range(w, len(head)):  # running sums: one pass over the episodes
-        sums.append(sums[-1] + head[i] - head[i - w])
-    best = max(range(len(sums)), key=sums.__getitem__)
-    peak_vals = head[best : best + w]
-    peak_mean = sums[best] / w
+    peak_mean, peak_vals, z = _best_stretch(head, w)
+    peak_low = _mean_bound(peak_vals, "lower", z)
     baseline = ref.random_return if ref is not None and ref.random_return is not None else start
     rise = peak_mean - baseline
     ev.extra.update(peak=peak_mean, baseline=baseline)
-    if rise <= 0 or _mean_bound(peak_vals, "lower") <= baseline:
+    if rise <= 0 or peak_low <= baseline:
         return ev  # no real rise to lose
     span = ref.progress(baseline + 1.0) if ref is not None else None
     if span is not None and span > 0 and rise * span < 0.1:
         # Less than a tenth of the way from random play to the reference: wobbles around the
         # random level (a learning rate of 1e-6) are not a collapse.
         return ev
-    ev.observed = (_mean_bound(peak_vals, "lower") - _mean_bound(values, "upper")) / rise
+    ev.observed = (peak_low - _mean_bound(values, "upper")) / rise
     ev.held = OPS[cond["op"]](ev.observed, float(cond["value"]))
     return ev
 

@@ -1,0 +1,1 @@
+"""The labelled benchmark of real SB3 runs (see PROTOCOL.md)."""

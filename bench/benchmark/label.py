@@ -1,0 +1,273 @@
+"""Label the benchmark's runs from their own numbers, by the protocol in PROTOCOL.md.
+
+Reads every run under ``bench/benchmark/runs/`` with TensorBoard's ``EventAccumulator`` and the
+``csv`` module (no sb3doctor reader or rule is used) and writes ``labels.json``::
+
+    {"run_id": {"label": "lr_too_high" | "healthy" | null, "split": "dev" | "test",
+                "present": [...], "intended": ..., "algo": ..., "env": ..., "numbers": {...},
+                "excluded": "reason" (only when label is null)}}
+
+Usage: ``python bench/benchmark/label.py`` (after ``make_runs.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.benchmark.specs import BY_ID, RunSpec  # noqa: E402
+from sb3doctor import knowledge  # noqa: E402
+
+RUNS = ROOT / "bench" / "benchmark" / "runs"
+LABELS = ROOT / "bench" / "benchmark" / "labels.json"
+
+ALGO_NAMES = {
+    "ppo": "PPO", "a2c": "A2C", "dqn": "DQN", "sac": "SAC", "td3": "TD3", "ddpg": "DDPG",
+    "qrdqn": "QRDQN", "tqc": "TQC", "trpo": "TRPO", "ars": "ARS",
+}  # fmt: skip
+LOSSES = ("train/value_loss", "train/critic_loss", "train/loss", "train/qf_loss")
+#: Envs whose random-policy return is also the floor: the reward comes only at the goal.
+FLOOR_ENVS = ("MountainCar-v0", "MountainCarContinuous-v0", "sb3doctor/WarehouseRobot-v0")
+
+
+def split_of(run_id: str) -> str:
+    """``test`` for half of the runs by a fixed hash of the id, ``dev`` for the rest."""
+    return "test" if hashlib.sha1(run_id.encode()).hexdigest()[0] in "01234567" else "dev"
+
+
+def read_scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar tag of the run's event file(s): tag -> [(step, value)] by step."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out: dict[str, list[tuple[int, float]]] = {}
+    for path in sorted(run_dir.glob("events.out.tfevents.*")):
+        acc = EventAccumulator(str(path), size_guidance={"scalars": 0})
+        acc.Reload()
+        for tag in acc.Tags()["scalars"]:
+            out.setdefault(tag, []).extend((e.step, e.value) for e in acc.Scalars(tag))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def read_episodes(run_dir: Path) -> tuple[list[float], list[int]]:
+    """Episode returns and the cumulative timestep at each episode's end, in end-time order."""
+    rows: list[tuple[float, float, int]] = []
+    for path in sorted(run_dir.glob("*.monitor.csv")):
+        with path.open(newline="") as f:
+            header = json.loads(f.readline()[1:])
+            for row in csv.DictReader(f):
+                rows.append((header["t_start"] + float(row["t"]), float(row["r"]), int(row["l"])))
+    rows.sort()
+    steps, total = [], 0
+    for _, _, length in rows:
+        total += length
+        steps.append(total)
+    return [r for _, r, _ in rows], steps
+
+
+def _median(xs: list[float]) -> float:
+    xs = [x for x in xs if math.isfinite(x)]
+    return statistics.median(xs) if xs else math.nan
+
+
+def _late(points: list[tuple[int, float]], frac: float = 0.5) -> list[float]:
+    return [v for _, v in points[int(len(points) * (1 - frac)) :]]
+
+
+def _early(points: list[tuple[int, float]], frac: float = 0.2) -> list[float]:
+    return [v for _, v in points[: max(1, int(len(points) * frac))]]
+
+
+def reference_returns(spec: RunSpec) -> tuple[float, float]:
+    """(random-policy return, best reference return) of the run's env."""
+    env = knowledge.env_reference(spec.env)
+    if env is None or env.random_return is None:
+        raise KeyError(f"no random-policy return for {spec.env}")
+    zoo = [z.mean_reward for z in knowledge.zoo_benchmarks(spec.env)]
+    if zoo:
+        return env.random_return, max(zoo)
+    if env.optimum is not None:
+        return env.random_return, env.optimum
+    raise KeyError(f"no reference return for {spec.env}")
+
+
+def label_run(spec: RunSpec) -> dict[str, Any]:
+    """Symptoms, label and split of one run (see PROTOCOL.md)."""
+    run_dir = RUNS / spec.run_id
+    scalars = read_scalars(run_dir)
+    returns, _ = read_episodes(run_dir)
+    r_rand, r_ref = reference_returns(spec)
+    algo = ALGO_NAMES[spec.algo]
+
+    def progress(x: float) -> float:
+        return (x - r_rand) / (r_ref - r_rand)
+
+    n = len(returns)
+    nums: dict[str, Any] = {"episodes": n, "r_rand": r_rand, "r_ref": r_ref}
+    if n >= 2:
+        start = statistics.fmean(returns[: max(5, n // 10)])
+        final = statistics.fmean(returns[-max(10, n // 5) :])
+        w = max(10, n // 20)
+        peak = max(statistics.fmean(returns[i : i + w]) for i in range(max(1, n - w + 1)))
+    else:
+        start = final = peak = returns[0] if returns else r_rand
+    nums.update(
+        start=start,
+        final=final,
+        peak=peak,
+        p_final=progress(final),
+        p_start=progress(start),
+        p_peak=progress(peak),
+    )
+    learned = progress(final) >= 0.5 or progress(final) - progress(start) >= 0.3
+    collapsed = progress(peak) >= 0.5 and final <= peak - 0.5 * (peak - r_rand)
+    present: set[str] = set()
+
+    # diverged
+    train = {k: v for k, v in scalars.items() if k.startswith("train/")}
+    non_finite = any(not math.isfinite(v) for pts in train.values() for _, v in pts)
+    kl = scalars.get("train/approx_kl", [])
+    huge = any(
+        abs(v) > 1e6 for k, pts in train.items() if k != "train/n_updates" for _, v in pts if math.isfinite(v)
+    )
+    loss_growth = 0.0
+    for key in LOSSES:
+        pts = scalars.get(key, [])
+        if len(pts) >= 10:
+            early, late = _median(_early(pts)), _median(_late(pts, 0.2))
+            if early > 0 and late > 1e3:
+                loss_growth = max(loss_growth, late / early)
+    nums.update(non_finite=non_finite, kl_max=max((v for _, v in kl), default=None), loss_growth=loss_growth)
+    if non_finite or (kl and max(v for _, v in kl) > 1.0) or loss_growth >= 100 or huge:
+        present.add("diverged")
+
+    # entropy, relative to its first value
+    ent_ratio = None
+    if "train/entropy_loss" in scalars and len(scalars["train/entropy_loss"]) >= 3:
+        ent = [-v for _, v in scalars["train/entropy_loss"]]
+        first = ent[0]
+        if first > 0:
+            ent_ratio = _median(ent[-3:]) / first
+    elif "train/std" in scalars and len(scalars["train/std"]) >= 3:
+        std = [v for _, v in scalars["train/std"]]
+        if std[0] > 0:
+            ent_ratio = _median(std[-3:]) / std[0]
+    nums["entropy_ratio"] = ent_ratio
+
+    # lr_too_high
+    lr_pts = scalars.get("train/learning_rate", [])
+    lr = lr_pts[0][1] if lr_pts else None
+    zoo = knowledge.zoo_hyperparams(algo, spec.env) or {}
+    ref_lr = zoo.get("learning_rate", knowledge.sb3_default(algo, "learning_rate"))
+    if isinstance(ref_lr, str) and ref_lr.startswith("lin_"):
+        ref_lr = float(ref_lr[4:])
+    if not isinstance(ref_lr, (int, float)):
+        ref_lr = knowledge.sb3_default(algo, "learning_rate")
+    nums.update(lr=lr, ref_lr=ref_lr)
+    kl_late = _median(_late(kl)) if kl else None
+    nums["kl_median_2nd_half"] = kl_late
+    if (
+        lr is not None
+        and ref_lr
+        and lr >= 10 * ref_lr
+        and (
+            (kl_late is not None and kl_late > 0.03)
+            or not learned
+            or collapsed
+            or (ent_ratio is not None and ent_ratio < 0.1)
+        )
+    ):
+        present.add("lr_too_high")
+
+    # updates_too_small
+    if not learned and (
+        (algo == "PPO" and kl_late is not None and kl_late < 1e-3)
+        or (algo == "A2C" and ent_ratio is not None and ent_ratio > 0.95)
+    ):
+        present.add("updates_too_small")
+
+    if not learned:
+        present.add("reward_plateau")
+    if spec.env in FLOOR_ENVS and progress(peak) < 0.3:
+        present.add("sparse_reward_no_learning")
+
+    eps = scalars.get("rollout/exploration_rate", [])
+    if eps and not learned and algo in ("DQN", "QRDQN") and eps[0][1] <= min(v for _, v in eps) + 0.01:
+        present.add("insufficient_exploration")
+    nums["eps_first"] = eps[0][1] if eps else None
+
+    # episode_stats_frozen
+    _, ep_steps = read_episodes(run_dir)
+    total = max(v[-1][0] for v in scalars.values() if v) if scalars else 0
+    late_eps = sum(1 for s in ep_steps if s > total / 2)
+    rew, length = scalars.get("rollout/ep_rew_mean", []), scalars.get("rollout/ep_len_mean", [])
+    same = 0
+    if len(rew) == len(length) and len(rew) >= 3:
+        same = sum(
+            1 for i in range(1, len(rew)) if rew[i][1] == rew[i - 1][1] and length[i][1] == length[i - 1][1]
+        )
+    nums.update(late_episodes=late_eps, frozen_tables=same, tables=len(rew))
+    if late_eps <= 2 or (rew and same >= 0.3 * len(rew)):
+        present.add("episode_stats_frozen")
+
+    vl = scalars.get("train/value_loss", [])
+    nums["value_loss_late"] = _median(_late(vl)) if vl else None
+    if vl and _median(_late(vl)) > 1e4:
+        present.add("reward_scale_too_large")
+    ev = scalars.get("train/explained_variance", [])
+    nums["ev_late"] = _median(_late(ev)) if ev else None
+    if ev and _median(_late(ev)) < 0.2:
+        present.add("value_fn_poor")
+    if not learned and ent_ratio is not None and ent_ratio < 0.1:
+        present.add("entropy_collapse")
+    if collapsed:
+        present.add("performance_collapse")
+
+    healthy = learned and not collapsed and not non_finite
+    entry: dict[str, Any] = {
+        "intended": spec.intended, "algo": algo, "env": spec.env, "split": split_of(spec.run_id),
+        "present": sorted(present), "numbers": nums,
+    }  # fmt: skip
+    if spec.intended != "healthy" and spec.intended in present:
+        entry["label"] = spec.intended
+    elif healthy:
+        entry["label"] = "healthy"
+    else:
+        entry["label"] = None
+        why = "no symptom of the intended fault" if spec.intended != "healthy" else "did not learn"
+        entry["excluded"] = f"{why}, and not healthy either (progress {progress(final):.2f})"
+    return entry
+
+
+def main() -> int:
+    labels: dict[str, Any] = {}
+    for run_dir in sorted(p for p in RUNS.iterdir() if p.is_dir()):
+        spec = BY_ID.get(run_dir.name)
+        if spec is None:
+            continue
+        labels[spec.run_id] = label_run(spec)
+    LABELS.write_text(json.dumps(labels, indent=1, sort_keys=True, default=float) + "\n")
+    counts: dict[tuple[str, str], int] = {}
+    for e in labels.values():
+        key = (str(e["label"]), e["split"])
+        counts[key] = counts.get(key, 0) + 1
+    for label in sorted({k[0] for k in counts}):
+        print(f"{label:28s} dev {counts.get((label, 'dev'), 0):3d}  test {counts.get((label, 'test'), 0):3d}")
+    for rid, e in labels.items():
+        if e["label"] is None:
+            print(f"excluded: {rid}: {e['excluded']}")
+        elif e["label"] != e["intended"]:
+            print(f"relabelled: {rid}: intended {e['intended']}, labelled {e['label']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Live diagnosis on real runs replayed as they were written: early on faults, quiet on healthy runs.
+
+Two runs of the labelled benchmark (``bench/benchmark/runs``, dev split) are written into a
+watched folder a slice at a time (the event file by bytes, often cut mid-record, and the
+Monitor file by rows), and ``sb3doctor watch``'s :class:`~sb3doctor.watch.Watcher` polls
+after each slice with the built-in rules, as it does during training.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sb3doctor.sources.tensorboard import read_event_file
+from sb3doctor.watch import Watcher, make_evaluator
+
+RUNS = Path(__file__).resolve().parents[1] / "bench" / "benchmark" / "runs"
+SLICES = 20
+
+
+def _episode_ends(monitors: dict[str, list[str]]) -> dict[str, list[int]]:
+    """The run-wide step at which each row of each Monitor file ended (files merged by time)."""
+    rows = []
+    for name, lines in monitors.items():
+        t_start = json.loads(lines[0][1:])["t_start"]
+        for i, line in enumerate(lines[2:]):
+            r, length, t = line.strip().split(",")[:3]
+            rows.append((t_start + float(t), name, i, int(length)))
+    rows.sort()
+    ends: dict[str, list[int]] = {name: [0] * (len(lines) - 2) for name, lines in monitors.items()}
+    total = 0
+    for _, name, i, length in rows:
+        total += length
+        ends[name][i] = total
+    return ends
+
+
+def replay(run_id: str, tmp_path: Path) -> list[tuple[float, str, str, str]]:
+    """(fraction written, event kind, rule, severity) of every finding event while replaying."""
+    src = RUNS / run_id
+    if not src.is_dir():
+        pytest.fail(f"benchmark run {src} missing: run bench/benchmark/make_runs.py")
+    (event,) = src.glob("events.out.tfevents.*")
+    data = event.read_bytes()
+    monitors = {p.name: p.read_text().splitlines(keepends=True) for p in src.glob("*.monitor.csv")}
+    dest = tmp_path / "logs" / run_id
+    dest.mkdir(parents=True)
+    watcher = Watcher(tmp_path / "logs", make_evaluator())
+    seen: list[tuple[float, str, str, str]] = []
+    ends = _episode_ends(monitors)
+    for i in range(1, SLICES + 1):
+        frac = i / SLICES
+        (dest / event.name).write_bytes(data[: int(len(data) * frac)])
+        written = read_event_file(dest / event.name)
+        last = max((max(s.steps) for s in written.metrics.values() if len(s)), default=0)
+        for name, lines in monitors.items():
+            # the two header lines, then the episodes that had ended by the last logged step
+            done = sum(1 for step in ends[name] if step <= last)
+            (dest / name).write_text("".join(lines[: 2 + done]))
+        for e in watcher.poll():
+            if e.finding is not None:
+                seen.append((frac, e.kind, e.finding.rule, e.finding.severity))
+    return seen
+
+
+def test_a_fault_is_raised_before_the_run_ends(tmp_path: Path) -> None:
+    # PPO on Acrobot with learning_rate 0.03 (100x rl-zoo's): labelled lr_too_high
+    seen = replay("lr_too_high-ppo-acrobot-0.03", tmp_path)
+    raised = [(frac, rule, sev) for frac, kind, rule, sev in seen if kind == "finding_raised"]
+    lr = [
+        frac
+        for frac, rule, sev in raised
+        if sev != "info" and rule in ("PPO-KL-HIGH", "LR-FAR-ABOVE-REFERENCE")
+    ]
+    assert lr, raised
+    assert min(lr) <= 0.5  # caught by half-way: half the compute saved
+
+
+def test_a_healthy_run_raises_nothing_above_info(tmp_path: Path) -> None:
+    # rl-zoo's DQN on CartPole, which dips mid-run before it climbs to 270
+    seen = replay("healthy-dqn-cartpole-s1", tmp_path)
+    loud = [s for s in seen if s[1] == "finding_raised" and s[3] != "info"]
+    assert loud == []

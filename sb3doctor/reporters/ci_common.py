@@ -29,11 +29,8 @@ class Case:
 
     @property
     def name(self) -> str:
-        """``PPO-KL-HIGH approx-kl-too-high`` for a rule, the expectation text for one."""
-        if self.expectation is not None:
-            return self.rule
-        if self.finding is not None and self.finding.name and self.finding.name != "expectation":
-            return f"{self.rule} {self.finding.name}"
+        """The rule id (or the expectation text): the same whether the case passes or fails, so
+        that CI test history shows "started failing" rather than a removed and a new test."""
         return self.rule
 
 
@@ -124,11 +121,13 @@ def display_path(path: Path | str) -> str:
     return p.as_posix()
 
 
-_FILE_PREFERENCE = ("tfevents", "progress.csv", "progress.json", "monitor.csv")
+#: Readable text logs first (a code-scanning UI can open them), the binary event file last.
+_FILE_PREFERENCE = ("progress.csv", "progress.json", ".log", "log.txt", "monitor.csv", "tfevents")
 
 
 def primary_file(run: Run) -> Path:
-    """The log file a finding on ``run`` points at: the event file, else progress, else any."""
+    """The log file a finding on ``run`` points at: a readable text log if the run has one
+    (progress.csv/json, a stdout log, monitor.csv), else its event file."""
     files = list(run.source_files)
     for marker in _FILE_PREFERENCE:
         for f in files:

@@ -74,5 +74,5 @@ def render(report: Report, *, lang: str = "en", **_: Any) -> str:
 
 def _message(f: Finding) -> str:
     parts = [f.message]
-    parts.extend(f"advice: {a.param} {a.current} -> {a.suggested}: {a.text}" for a in f.advice)
+    parts.extend(f"advice: {a.text}" for a in f.advice)
     return "\n".join(parts)

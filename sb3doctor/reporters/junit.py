@@ -144,5 +144,5 @@ def _details(f: Finding, case: Case) -> str:
             f"  {name}: {fmt_number(v) if v is not None else 'missing'}" for name, v in res.per_run.items()
         )
     for a in f.advice:
-        lines.append(f"advice: {a.param} {a.current} -> {a.suggested}: {a.text}")
+        lines.append(f"advice: {a.text}")  # the text already says "param current -> suggested"
     return "\n".join(lines)

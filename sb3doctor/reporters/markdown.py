@@ -184,7 +184,7 @@ def _suite_section(suite: Suite, findings: list[Finding], t: dict[str, str]) -> 
             out.append(f"**{t['advice']}**")
             out.append("")
             for f, a in advice:
-                out.append(f"- `{a.param}`: {a.current} → **{a.suggested}** — {_inline(a.text)} (`{f.rule}`)")
+                out.append(f"- {_inline(a.text)} (`{f.rule}`)")
             out.append("")
     if suite.warnings:
         out.append(f"**{t['read_warnings']}**")

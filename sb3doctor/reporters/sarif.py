@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from sb3doctor import __version__
+from sb3doctor.i18n import t
 from sb3doctor.model import Finding, Run
 from sb3doctor.reporters import Report
 from sb3doctor.reporters.ci_common import display_path, primary_file, suites
@@ -40,7 +42,7 @@ def render(report: Report, *, lang: str = "en", **_: Any) -> str:
             if f is None:
                 continue
             index = _rule_index(rules, f)
-            results.append(_result(f, index, runs, suite.name, case.expectation))
+            results.append(_result(f, index, runs, suite.name, case.expectation, lang))
         if suite.run is not None:
             for warning in suite.run.warnings:
                 notifications.append(
@@ -99,11 +101,13 @@ def _pascal(name: str) -> str:
 
 
 def _location(run: Run) -> dict[str, Any]:
+    path = primary_file(run)
+    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(display_path(path))}}
+    # A line number only means something in a text log; event files are binary.
+    if "tfevents" not in Path(path).name and Path(path).suffix not in (".npz",) and not Path(path).is_dir():
+        physical["region"] = {"startLine": 1}
     return {
-        "physicalLocation": {
-            "artifactLocation": {"uri": _uri(display_path(primary_file(run)))},
-            "region": {"startLine": 1},
-        },
+        "physicalLocation": physical,
         "logicalLocations": [
             {"name": run.name, "fullyQualifiedName": display_path(run.path), "kind": "module"}
         ],
@@ -117,7 +121,9 @@ def _uri(path: str) -> str:
     return quote(path)
 
 
-def _result(f: Finding, index: int, runs: list[Run], subject: str, expectation: Any | None) -> dict[str, Any]:
+def _result(
+    f: Finding, index: int, runs: list[Run], subject: str, expectation: Any | None, lang: str = "en"
+) -> dict[str, Any]:
     props: dict[str, Any] = {
         "trainingRun": subject,
         "category": f.category,
@@ -137,7 +143,7 @@ def _result(f: Finding, index: int, runs: list[Run], subject: str, expectation: 
         "ruleId": f.rule,
         "ruleIndex": index,
         "level": LEVELS.get(f.severity, "warning"),
-        "message": {"text": _message(f)},
+        "message": {"text": _message(f, lang)},
         "locations": [_location(runs[0])] if runs else [],
         "partialFingerprints": {"sb3doctor/v1": _fingerprint(f, subject)},
         "properties": {k: v for k, v in props.items() if v is not None},
@@ -147,10 +153,11 @@ def _result(f: Finding, index: int, runs: list[Run], subject: str, expectation: 
     return result
 
 
-def _message(f: Finding) -> str:
+def _message(f: Finding, lang: str = "en") -> str:
     """The finding's message, then its advice (computed from this run's own values)."""
+    label = t("advice", lang).capitalize()
     lines = [f.message]
-    lines.extend(f"Advice: {a.param} {a.current} -> {a.suggested}: {a.text}" for a in f.advice)
+    lines.extend(f"{label}: {a.text}" for a in f.advice)
     return "\n".join(lines)
 
 

@@ -26,7 +26,7 @@ def _episode_ends(monitors: dict[str, list[str]]) -> dict[str, list[int]]:
     for name, lines in monitors.items():
         t_start = json.loads(lines[0][1:])["t_start"]
         for i, line in enumerate(lines[2:]):
-            r, length, t = line.strip().split(",")[:3]
+            _, length, t = line.strip().split(",")[:3]
             rows.append((t_start + float(t), name, i, int(length)))
     rows.sort()
     ends: dict[str, list[int]] = {name: [0] * (len(lines) - 2) for name, lines in monitors.items()}

@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 from sb3doctor import knowledge  # noqa: E402
 from sb3doctor.engine import evaluate  # noqa: E402
 from sb3doctor.model import Finding, Run, Series  # noqa: E402
+from sb3doctor.reference import detect_env_id  # noqa: E402
 from sb3doctor.rules_path import builtin_rules_dir  # noqa: E402
 from sb3doctor.ruleset import load_rules  # noqa: E402
 from sb3doctor.sources import read_runs  # noqa: E402
@@ -170,7 +171,7 @@ def advice_problems(run: Run, findings: list[Finding], label: str) -> list[str]:
             a for f in findings if f.severity in COUNTED for a in f.advice if a.param == "learning_rate"
         ]
         default = knowledge.sb3_default(run.algo or "", "learning_rate")
-        env_id = run.facts.get("env_id") if isinstance(run.facts.get("env_id"), str) else None
+        env_id = detect_env_id(run)[0]
         zoo = (
             (knowledge.zoo_hyperparams(run.algo or "", env_id) or {}).get("learning_rate") if env_id else None
         )
@@ -195,6 +196,14 @@ def main() -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip zen-rl")
     parser.add_argument("--check", action="store_true", help="exit 1 unless the targets hold")
     parser.add_argument("--json", type=Path, help="write every verdict here")
+    parser.add_argument(
+        "--sources",
+        choices=("all", "events"),
+        default="all",
+        help="all: every file of the run folder (event file, monitor.csv with its env id, rl-zoo "
+        "config); events: the TensorBoard event file alone, as a plain tensorboard_log run gives it "
+        "(no episode data, env unknown)",
+    )
     args = parser.parse_args()
 
     labels_all: dict[str, dict[str, Any]] = json.loads(LABELS.read_text())
@@ -213,7 +222,10 @@ def main() -> int:
     detect_at: dict[str, float | None] = {}
     runs: dict[str, Run] = {}
     for rid in sorted(labels):
-        (run,) = read_runs(RUNS / rid)
+        if args.sources == "events":
+            (run,) = read_runs(next((RUNS / rid).glob("events.out.tfevents.*")))
+        else:
+            (run,) = read_runs(RUNS / rid)
         runs[rid] = run
         label = labels[rid]["label"]
         first_hit: float | None = None
@@ -232,11 +244,13 @@ def main() -> int:
     cats = sorted({lab["label"] for lab in labels.values()} - {"healthy"})
     n_healthy = sum(1 for lab in labels.values() if lab["label"] == "healthy")
     n_fault = len(labels) - n_healthy
-    print(f"# sb3doctor accuracy on the `{args.split}` split")
+    what = "event files only" if args.sources == "events" else "every log file of each run"
+    print(f"# sb3doctor accuracy on the `{args.split}` split ({what})")
     print()
     print(
         f"{len(labels)} labelled runs ({n_fault} fault runs, {n_healthy} healthy), "
-        f"{len(excluded)} runs excluded by the protocol; evaluated at {len(DETECT_STEPS)} cuts in {elapsed:.1f}s"
+        f"{len(excluded)} runs excluded by the protocol; evaluated at {len(DETECT_STEPS)} cuts "
+        f"in {elapsed:.1f}s"
     )
     print()
 
@@ -275,11 +289,13 @@ def main() -> int:
         )
         if theirs:
             p = theirs[c]
-            row += f" {_pct(p['recall'])}{_ci(p['recall_ci'])} | {_pct(p['precision'])}{_ci(p['precision_ci'])} |"
+            row += f" {_pct(p['recall'])}{_ci(p['recall_ci'])}"
+            row += f" | {_pct(p['precision'])}{_ci(p['precision_ci'])} |"
         print(row)
     tot_tp = sum(o["tp"] for o in ours.values())
     tot_fn = sum(o["fn"] for o in ours.values())
-    row = f"| **all faults** | {tot_tp + tot_fn} | {_pct(tot_tp / max(1, tot_tp + tot_fn))}{_ci(wilson(tot_tp, tot_tp + tot_fn))} | |"
+    n_all = tot_tp + tot_fn
+    row = f"| **all faults** | {n_all} | {_pct(tot_tp / max(1, n_all))}{_ci(wilson(tot_tp, n_all))} | |"
     if theirs:
         p_tp = sum(p["tp"] for p in theirs.values())
         p_fn = sum(p["fn"] for p in theirs.values())
@@ -320,7 +336,8 @@ def main() -> int:
         )
         ha = sum(1 for rid in healthy if at_cut[c][rid])
         print(
-            f"| {c:.0%} | {_pct(hits / max(1, n_fault))} ({hits}/{n_fault}){_ci(wilson(hits, n_fault))} | {ha} of {len(healthy)} |"
+            f"| {c:.0%} | {_pct(hits / max(1, n_fault))} ({hits}/{n_fault}){_ci(wilson(hits, n_fault))} "
+            f"| {ha} of {len(healthy)} |"
         )
     print()
     print("| category | recall at 25% / 50% / 75% / 100% | median time to detect (fraction of the run) |")
@@ -343,7 +360,8 @@ def main() -> int:
     n_lr = sum(1 for lab in labels.values() if lab["label"] == "lr_too_high")
     lr_bad = [rid for rid, p in advice_issues.items() if any(x.startswith("learning_rate advice") for x in p)]
     print(
-        f"lr_too_high runs advised to within 10x of SB3's default or rl-zoo's value: {n_lr - len(lr_bad)} of {n_lr}"
+        "lr_too_high runs advised to within 10x of SB3's default or rl-zoo's value: "
+        f"{n_lr - len(lr_bad)} of {n_lr}"
     )
     other = {
         rid: [x for x in p if not x.startswith("learning_rate advice")] for rid, p in advice_issues.items()

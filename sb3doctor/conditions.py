@@ -860,18 +860,22 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         return ev  # the env is known: the rules that compare with its reference judge instead
     if measure == "drop":
         return _drop_beyond_noise(ev, cond, all_values, values, start, ref)
-    if measure == "effect":
+    if measure in ("effect", "peak_effect"):
         # (final - start) in units of the episodes' spread, with the bound taken on the
-        # difference of the two window means (both are noisy).
-        pooled = list(start_vals) + list(values)
+        # difference of the two window means (both are noisy). peak_effect: the best stretch
+        # of the run instead of the final window, with a Bonferroni-corrected bound.
+        compare, z = values, Z95
+        if measure == "peak_effect":
+            _, compare, z = _best_stretch(all_values, min(len(values), len(all_values)))
+        pooled = list(start_vals) + list(compare)
         m = math.fsum(pooled) / len(pooled)
         sd = math.sqrt(_sum_sq_dev(pooled, m) / max(1, len(pooled) - 1))
         if sd == 0:
             ev.observed = 0.0
         else:
-            se = sd * math.sqrt(1 / len(values) + 1 / len(start_vals))
-            half = {"upper": Z95 * se, "lower": -Z95 * se}.get(bound, 0.0)
-            ev.observed = (final_mean - start + half) / sd
+            se = sd * math.sqrt(1 / len(compare) + 1 / len(start_vals))
+            half = {"upper": z * se, "lower": -z * se}.get(bound, 0.0)
+            ev.observed = (math.fsum(compare) / len(compare) - start + half) / sd
         ev.held = OPS[cond["op"]](ev.observed, value)
         return ev
     if ref is None or ref.progress(0.0) is None:

@@ -113,7 +113,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "abs": (True, False),
     "negate": (True, False),
     "below_best": (True, False),
-    "measure": ("progress", "gain", "peak", "effect", "drop"),
+    "measure": ("progress", "gain", "peak", "effect", "peak_effect", "drop"),
     "sparse_only": (True, False),
     "without_reference": (True, False),
     "budget": ("fastest", "own"),

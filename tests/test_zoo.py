@@ -77,7 +77,7 @@ def test_zoo_config_is_data_not_code(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_evaluations_npz_is_loaded_without_pickle(tmp_path: Path) -> None:
     path = tmp_path / "evaluations.npz"
     np.savez(path, timesteps=np.array([1, 2]), results=np.array([[1.0], [2.0]], dtype=object))
-    with pytest.raises(InputError, match="evaluations.npz"):
+    with pytest.raises(InputError, match=r"evaluations\.npz"):
         read_evaluations(path)
     good = read_evaluations(PPO_RUN / "evaluations.npz")
     assert len(good.metrics["eval/mean_reward"]) >= 1

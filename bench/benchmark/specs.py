@@ -439,6 +439,25 @@ SPECS += [
     ),
 ]
 
+#: Added after the first runs showed that ent_coef -0.05 and vf_coef 1e-4 did not hurt (Adam
+#: rescales the value loss's gradient, so vf_coef barely matters with separate networks): a
+#: strong negative entropy bonus, and a critic with no hidden layer (a linear value function).
+NO_VF = {"policy_kwargs": "dict(net_arch=dict(pi=[64, 64], vf=[]))"}
+SPECS += [
+    _fault("ppo-cartpole-ent-1", "ppo", CP, 30_000, "entropy_collapse", {"ent_coef": -1.0}, base="sb3"),
+    _fault("ppo-acrobot-ent-1", "ppo", AC, 50_000, "entropy_collapse", {"ent_coef": -1.0}),
+    _fault("ppo-lunar-ent-1", "ppo", LL, 60_000, "entropy_collapse", {"ent_coef": -1.0}),
+    _fault("ppo-warehouse-ent-1", "ppo", WAREHOUSE, 30_000, "entropy_collapse", {"ent_coef": -1.0},
+           base="custom"),
+    _fault("a2c-cartpole-ent-1", "a2c", CP, 40_000, "entropy_collapse", {"ent_coef": -1.0}),
+    _fault("ppo-pendulum-ent-1", "ppo", PD, 40_000, "entropy_collapse", {"ent_coef": -1.0}),
+    _fault("ppo-cartpole-novf", "ppo", CP, 30_000, "value_fn_poor", NO_VF, base="sb3"),
+    _fault("ppo-acrobot-novf", "ppo", AC, 50_000, "value_fn_poor", NO_VF),
+    _fault("ppo-lunar-novf", "ppo", LL, 60_000, "value_fn_poor", NO_VF),
+    _fault("a2c-cartpole-novf", "a2c", CP, 40_000, "value_fn_poor", NO_VF),
+    _fault("ppo-pendulum-novf", "ppo", PD, 40_000, "value_fn_poor", NO_VF),
+]
+
 #: Budgets cut after the first runs were timed, so that the whole set trains in about two hours
 #: on two cores (off-policy Pendulum runs take ~70 steps/s per core, DQN with the zoo's
 #: gradient_steps ~120-300). Every cut keeps the run past the point where its fault or its

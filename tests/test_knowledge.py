@@ -14,7 +14,7 @@ from sb3doctor import knowledge
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sb3doctor" / "knowledge"
-DATA_FILES = ["envs.csv", "rlzoo_benchmark.csv", "sb3_defaults.yaml", "rlzoo_hyperparams.yaml"]
+DATA_FILES = ["envs.csv", "rlzoo_benchmark.csv", "sb3_defaults.json", "rlzoo_hyperparams.json"]
 CACHED = ["_env_rows", "_benchmark", "_defaults", "_hyperparams", "known_env_ids"]
 
 

@@ -447,8 +447,9 @@ SPECS += [
     _fault("ppo-cartpole-ent-1", "ppo", CP, 30_000, "entropy_collapse", {"ent_coef": -1.0}, base="sb3"),
     _fault("ppo-acrobot-ent-1", "ppo", AC, 50_000, "entropy_collapse", {"ent_coef": -1.0}),
     _fault("ppo-lunar-ent-1", "ppo", LL, 60_000, "entropy_collapse", {"ent_coef": -1.0}),
-    _fault("ppo-warehouse-ent-1", "ppo", WAREHOUSE, 30_000, "entropy_collapse", {"ent_coef": -1.0},
-           base="custom"),
+    _fault(
+        "ppo-warehouse-ent-1", "ppo", WAREHOUSE, 30_000, "entropy_collapse", {"ent_coef": -1.0}, base="custom"
+    ),
     _fault("a2c-cartpole-ent-1", "a2c", CP, 40_000, "entropy_collapse", {"ent_coef": -1.0}),
     _fault("ppo-pendulum-ent-1", "ppo", PD, 40_000, "entropy_collapse", {"ent_coef": -1.0}),
     _fault("ppo-cartpole-novf", "ppo", CP, 30_000, "value_fn_poor", NO_VF, base="sb3"),

@@ -51,7 +51,7 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
     folder's other sources.
     """
     # Imported here so that `import sb3doctor` stays cheap; each reader is small anyway.
-    from sb3doctor.sources import monitor, progress, stdout, tensorboard, zoo
+    from sb3doctor.sources import monitor, progress, stdout, tensorboard
 
     sources: list[SourceData] = []
     separate: list[list[SourceData]] = []
@@ -66,7 +66,9 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
         if kind == ZOO_CONFIG:
             continue  # hyperparameters, read below with config.json
         if kind == EVALUATIONS:
-            sources.extend(zoo.read_evaluations(p) for p in paths)
+            from sb3doctor.sources.zoo import read_evaluations  # numpy: only for rl-zoo folders
+
+            sources.extend(read_evaluations(p) for p in paths)
             continue
         for p in paths:
             if kind == TENSORBOARD:
@@ -86,7 +88,9 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
     config = _read_config(run_files.files.get(CONFIG, []))
     if run_files.files.get(ZOO_CONFIG):
         # rl-zoo's config fills what config.json (sb3doctor train) does not say.
-        zoo_config = zoo.read_zoo_config(run_files.files[ZOO_CONFIG])
+        from sb3doctor.sources.zoo import read_zoo_config
+
+        zoo_config = read_zoo_config(run_files.files[ZOO_CONFIG])
         merged_hp = {**zoo_config.get("hyperparams", {}), **config.get("hyperparams", {})}
         config = {**zoo_config, **config}
         if merged_hp:

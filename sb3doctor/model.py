@@ -203,10 +203,20 @@ class Run:
     def to_dataframe(self) -> pd.DataFrame:
         """Long-format table, one row per point: columns ``step, metric, value, wall_time``.
 
-        Imports pandas (and numpy) only when called.
+        Imports pandas (and numpy) only when called; pandas comes with the ``[pandas]`` extra.
+
+        :raises SB3DoctorError: pandas is not installed (the message names the extra)
         """
         import numpy as np
-        import pandas as pd
+
+        try:
+            import pandas as pd
+        except ImportError:
+            from sb3doctor.errors import SB3DoctorError
+
+            raise SB3DoctorError(
+                'Run.to_dataframe() needs pandas: pip install "sb3doctor[pandas]" (or pip install pandas)'
+            ) from None
 
         names = sorted(self.metrics)
         lengths = [len(self.metrics[n]) for n in names]

@@ -182,3 +182,22 @@ def test_poisoned_cache_entry_is_not_used(tmp_path: Path) -> None:
     assert second.returncode == 1
     rules = {f["rule"] for r in json.loads(second.stdout)["runs"] for f in r["findings"]}
     assert "PPO-KL-HIGH" in rules
+
+
+def test_train_without_the_training_extra_names_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    import sb3doctor.commands.train as train_cmd
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        train_cmd.importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    code, _, err = run_cli(capsys, "train", "--preset", "healthy", "--timesteps", "100")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "sb3doctor: error: `sb3doctor train` needs torch: install the training extra, "
+        'e.g. pip install "sb3doctor[train]" (from a clone: pip install ".[train]")'
+    ]

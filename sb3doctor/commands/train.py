@@ -6,8 +6,11 @@ the analyzer's commands stay light.
 
 from __future__ import annotations
 
+import importlib.util
+
 import click
 
+from sb3doctor.errors import SB3DoctorError
 from sb3doctor.presets import PRESETS
 
 _ALGOS = ("ppo", "a2c", "dqn", "sac", "td3")
@@ -96,6 +99,13 @@ def train_command(
     """
     from sb3doctor.train import resolve_config, train
 
+    missing = [m for m in ("torch", "stable_baselines3", "gymnasium") if importlib.util.find_spec(m) is None]
+    if missing:
+        # The light install (`pip install sb3doctor`) has no training stack: say which extra.
+        raise SB3DoctorError(
+            f"`sb3doctor train` needs {', '.join(missing)}: install the training extra, "
+            'e.g. pip install "sb3doctor[train]" (from a clone: pip install ".[train]")'
+        )
     config = resolve_config(
         algo=algo,
         env_id=env_id,

@@ -201,3 +201,18 @@ def test_train_without_the_training_extra_names_it(
         "sb3doctor: error: `sb3doctor train` needs torch: install the training extra, "
         'e.g. pip install "sb3doctor[train]" (from a clone: pip install ".[train]")'
     ]
+
+
+def test_color_flags_and_no_color(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run_cli(capsys, "analyze", str(RUN), "--color", "--fail-on", "never")
+    assert "\x1b[" in out
+    _, out, _ = run_cli(capsys, "analyze", str(RUN), "--no-color", "--fail-on", "never")
+    assert "\x1b[" not in out
+    import sb3doctor.commands.analyze as analyze_cmd
+
+    monkeypatch.setattr(analyze_cmd, "_is_tty", lambda: True)  # a terminal ...
+    monkeypatch.setenv("NO_COLOR", "1")  # ... whose user asked for no colour
+    _, out, _ = run_cli(capsys, "analyze", str(RUN), "--fail-on", "never")
+    assert "\x1b[" not in out

@@ -6,6 +6,7 @@ the rule loader, YAML and rich.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,13 @@ def _is_tty() -> bool:
         return sys.stdout.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def _use_color(flag: bool | None) -> bool:
+    """``--color``/``--no-color`` win; else colour on a terminal unless ``NO_COLOR`` is set (no-color.org)."""
+    if flag is not None:
+        return flag
+    return _is_tty() and not os.environ.get("NO_COLOR")
 
 
 def _width() -> int:
@@ -135,6 +143,12 @@ def _width() -> int:
     "--strict", is_flag=True, help="Fail on a corrupt record inside an event file instead of skipping it."
 )
 @click.option(
+    "--color/--no-color",
+    "color_flag",
+    default=None,
+    help="Colour the terminal view (default: on a terminal, unless NO_COLOR is set).",
+)
+@click.option(
     "--env",
     "env_id",
     default=None,
@@ -155,6 +169,7 @@ def analyze_command(
     aggregate: str | None,
     group_by: str | None,
     strict: bool,
+    color_flag: bool | None,
     env_id: str | None,
 ) -> int:
     """Diagnose the SB3 runs under PATHS (run folders, log folders, event files, stdout logs).
@@ -224,10 +239,12 @@ def analyze_command(
             out_path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise SB3DoctorError(f"cannot write the report ({exc.strerror})", output) from None
-        click.echo(render(report, "terminal", lang=lang, color=_is_tty(), width=_width()), nl=False)
+        view = render(report, "terminal", lang=lang, color=_use_color(color_flag), width=_width())
+        click.echo(view, nl=False, color=_use_color(color_flag))
     else:
-        color = _is_tty() and fmt == "terminal"
-        click.echo(render(report, fmt, lang=lang, color=color, width=_width()), nl=False)
+        color = _use_color(color_flag) and fmt == "terminal"
+        # click strips ANSI codes when stdout is not a terminal unless told otherwise
+        click.echo(render(report, fmt, lang=lang, color=color, width=_width()), nl=False, color=color)
     return code
 
 

@@ -225,7 +225,9 @@ def render_advice(
     elif ("scale" in spec or "add" in spec) and _is_number(current):
         if "scale" in spec:
             suggested = current * spec["scale"]
-            if current == 0 and "if_zero_set" in spec:
+            # Scaling 0 does nothing and scaling a negative value (a negative entropy bonus,
+            # which penalises exploration) goes the wrong way: start from the given value.
+            if current <= 0 and "if_zero_set" in spec:
                 suggested = spec["if_zero_set"]
         else:
             suggested = current + spec["add"]

@@ -179,3 +179,11 @@ def test_no_noop_and_no_unused_feature_advice() -> None:
     run.metrics["eval/mean_reward"] = Series.from_points(steps, [1.0] * 10)
     (finding,) = evaluate(run, [rules["PERF-FPS-DROP"]])
     assert [a.param for a in finding.advice] == ["eval_freq"]
+
+
+def test_negative_entropy_bonus_is_reset_not_doubled() -> None:
+    run = _run(algo="PPO")
+    spec = {"param": "ent_coef", "scale": 2, "default": 0.0, "if_zero_set": 0.01}
+    assert render_advice(spec, {"ent_coef": -1.0}, {}, "en", run).suggested == 0.01
+    assert render_advice(spec, {"ent_coef": 0.0}, {}, "en", run).suggested == 0.01
+    assert render_advice(spec, {"ent_coef": 0.01}, {}, "en", run).suggested == 0.02

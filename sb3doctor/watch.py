@@ -572,13 +572,16 @@ class _Watch:
         return events
 
     def idle_for(self) -> float:
-        """Seconds since any watched run last grew; 0 while no run has started.
-
-        Waiting for training to write its first dump (imports, env creation, a long first
-        rollout) is not idleness: ``--idle-timeout`` counts from the first data on.
-        """
+        """Seconds since any watched run last grew, or since watching began while no run has
+        appeared: a script waiting on ``watch --idle-timeout`` must not hang forever on an empty
+        folder or a training job that crashed before writing anything."""
         started = [s.last_growth for s in self.runs.values() if s.started]
-        return time.monotonic() - max(started) if started else 0.0
+        return time.monotonic() - (max(started) if started else self._started)
+
+    @property
+    def any_started(self) -> bool:
+        """Whether any run has produced data yet."""
+        return any(s.started for s in self.runs.values())
 
     def _finish_tails(self) -> list[WatchEvent]:
         return []

@@ -324,6 +324,54 @@ def test_ctrl_c_exits_130(tmp_path: Path) -> None:
     assert "Traceback" not in err
 
 
+def test_sigterm_finishes_runs_and_exits_143(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    run = logs / "PPO_1"
+    run.mkdir(parents=True)
+    shutil.copy(next((FIXTURES / "ppo_cartpole" / "PPO_1").glob("events.out.tfevents.*")), run)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sb3doctor", "watch", str(logs), "--format", "jsonl", "--interval", "0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=ENV,
+    )
+    time.sleep(3)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    kinds = [json.loads(line)["event"] for line in out.splitlines() if line.strip()]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    assert "Traceback" not in err
+
+
+def test_idle_timeout_ends_an_empty_watch_and_says_why(tmp_path: Path) -> None:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sb3doctor",
+            "watch",
+            str(tmp_path),
+            "--idle-timeout",
+            "2",
+            "--format",
+            "jsonl",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=ENV,
+        timeout=60,
+    )
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0
+    assert "no readable run appeared" in proc.stderr and "--idle-timeout" in proc.stderr
+    assert elapsed < 10  # 2 s of waiting plus interpreter start-up on a loaded 2-core machine
+
+
 # --------------------------------------------------------------------------- real training
 
 

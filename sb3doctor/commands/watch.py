@@ -7,8 +7,10 @@ unchanged, at once, and the diagnosis goes to stderr so that it never mixes into
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -86,7 +88,8 @@ def watch_command(
     PATH is a log folder (new runs such as PPO_2 are picked up as they appear), a run folder,
     a stdout log being appended to, or - to read a pipe: python train.py | sb3doctor watch -
 
-    Exit codes: 0 the input ended or went idle, 1 --exit-on triggered, 2 bad input, 130 Ctrl-C.
+    Exit codes: 0 the input ended or went idle, 1 --exit-on triggered, 2 bad input, 130 Ctrl-C,
+    143 SIGTERM (both after the run_finished events).
     """
     from sb3doctor.watch import make_evaluator
 
@@ -123,9 +126,20 @@ def _watch_path(
         return _loop(watcher, dash, dash, interval, threshold, idle_timeout)
 
 
+class _Terminated(Exception):
+    """SIGTERM arrived (a job scheduler or `kill` ending the watch)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
 def _loop(
     watcher: Any, sink: _Sink, dash: Any, interval: float, threshold: int | None, idle_timeout: float | None
 ) -> int:
+    # SIGTERM is handled like Ctrl-C: the runs get their run_finished event, then exit 143.
+    with contextlib.suppress(ValueError):  # not in the main thread (tests): keep the default
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         while True:
             started = time.monotonic()
@@ -137,11 +151,20 @@ def _loop(
                 sink.emit(watcher.finish("exit-on"))
                 return 1
             if idle_timeout is not None and watcher.idle_for() >= idle_timeout:
+                if not watcher.any_started:
+                    click.echo(
+                        f"sb3doctor: no readable run appeared under {watcher.path} within "
+                        f"{idle_timeout:g} s (--idle-timeout): nothing to watch",
+                        err=True,
+                    )
                 break
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
     except KeyboardInterrupt:
         sink.emit(watcher.finish("interrupted"))
         raise
+    except _Terminated:
+        sink.emit(watcher.finish("terminated"))
+        return 143
     events = watcher.finish("idle")
     sink.emit(events)
     if dash is not None:

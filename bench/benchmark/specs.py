@@ -459,6 +459,15 @@ SPECS += [
     _fault("ppo-pendulum-novf", "ppo", PD, 40_000, "value_fn_poor", NO_VF),
 ]
 
+#: More seeds of the exploration fault where it shows (a sparse reward): on CartPole, Acrobot and
+#: the 8x8 grid the greedy DQN learned anyway and those runs are labelled healthy.
+SPECS += [
+    _fault("dqn-mountaincar-eps0-s2", "dqn", MC, 50_000, "insufficient_exploration",
+           {"exploration_fraction": 0.001, "exploration_final_eps": 0.0}, seed=2),
+    _fault("qrdqn-mountaincar-eps0-s2", "qrdqn", MC, 50_000, "insufficient_exploration",
+           {"exploration_fraction": 0.001, "exploration_final_eps": 0.0}, seed=2),
+]  # fmt: skip
+
 #: Budgets cut after the first runs were timed, so that the whole set trains in about two hours
 #: on two cores (off-policy Pendulum runs take ~70 steps/s per core, DQN with the zoo's
 #: gradient_steps ~120-300). Every cut keeps the run past the point where its fault or its

@@ -120,6 +120,8 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "bound": ("ln_n_actions", "first", "early", "upper", "lower", "mean"),
 }
 _REQUIRE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in")
+#: Kinds whose window must hold at least min_points points.
+_USES_MIN_POINTS = ("threshold", "sustained", "trend", "drop_from_peak", "ratio_to_bound", "counter_ratio")
 
 
 @dataclass
@@ -264,6 +266,23 @@ def validate_condition(cond: Any, where: str, path: Path | None, *, has_metric: 
         if key in cond and cond[key] not in choices:
             raise _err(path, f"{where}: {key} must be one of {', '.join(map(str, choices))}")
     validate_window(cond.get("window"), where, path)
+    window = cond.get("window")
+    if isinstance(window, Mapping) and len(window) == 1:
+        wkey, warg = next(iter(window.items()))
+        min_points = cond.get("min_points", 3)
+        # `window: {last: 1}` with the default min_points 3 loads but can never hold.
+        if (
+            wkey in ("last", "first")
+            and isinstance(warg, int)
+            and isinstance(min_points, (int, float))
+            and kind in _USES_MIN_POINTS
+            and min_points > warg
+        ):
+            raise _err(
+                path,
+                f"{where}: window {{{wkey}: {warg}}} holds fewer points than min_points "
+                f"({min_points:g}), so the condition can never hold: set min_points to at most the window",
+            )
     for key in ("early", "late"):
         if key in cond:
             validate_window(cond[key], f"{where}.{key}", path)

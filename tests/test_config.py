@@ -98,7 +98,7 @@ def test_threshold_severity_and_enabled_overrides() -> None:
                 "PPO-KL-HIGH": {
                     "severity": "info",
                     "condition.value": 0.1,
-                    "condition": {"window": {"last": 3}},
+                    "condition": {"window": {"last": 8}},
                 },
                 "PPO-KL-LOW": {"enabled": False},
             }
@@ -109,9 +109,15 @@ def test_threshold_severity_and_enabled_overrides() -> None:
     assert "PPO-KL-LOW" not in rules
     rule = rules["PPO-KL-HIGH"]
     assert rule.severity == "info" and rule.severity_overridden
-    assert rule.condition["value"] == 0.1 and rule.condition["window"] == {"last": 3}
+    assert rule.condition["value"] == 0.1 and rule.condition["window"] == {"last": 8}
     # the built-in rule objects are untouched
     assert next(r for r in RULES if r.id == "PPO-KL-HIGH").condition["value"] == 0.05
+
+
+def test_a_window_smaller_than_min_points_can_never_hold() -> None:
+    # PPO-KL-HIGH needs 5 points: a 3-point window would load and never fire.
+    with pytest.raises(ConfigError, match=r"window \{last: 3\} holds fewer points than min_points \(5\)"):
+        parse_config({"rules": {"PPO-KL-HIGH": {"condition": {"window": {"last": 3}}}}}, None).select(RULES)
 
 
 def test_override_that_breaks_the_rule_is_a_config_error() -> None:

@@ -231,3 +231,18 @@ def test_real_training_fixture(capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(out)
     assert doc["runs"][0]["algo"] == "PPO"
     assert doc["runs"][0]["steps"][1] > doc["runs"][0]["steps"][0]
+
+
+def test_rules_check_validates_and_runs_examples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules_dir = Path(__file__).resolve().parents[1] / "rules"
+    code, out, _ = run_cli(capsys, "rules", "--check", str(rules_dir / "PPO-KL-HIGH.yaml"))
+    assert code == 0 and "ok (PPO-KL-HIGH, 4 examples)" in out
+    broken = tmp_path / "PPO-KL-HIGH.yaml"
+    broken.write_text(
+        (rules_dir / "PPO-KL-HIGH.yaml").read_text().replace("  value: 0.05", "  value: 5.0", 1)
+    )
+    code, _, err = run_cli(capsys, "rules", "--check", str(broken))
+    assert code == 2 and "example 0 should fire" in err
+    broken.write_text("id: PPO-KL-HIGH\n")
+    code, _, err = run_cli(capsys, "rules", "--check", str(broken))
+    assert code == 2 and "missing required key" in err

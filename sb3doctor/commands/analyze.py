@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sb3doctor.errors import PENDING_EXIT
+from sb3doctor.errors import PENDING_EXIT, SB3DoctorError
 
 if TYPE_CHECKING:  # pragma: no cover
     from sb3doctor.config import Config
@@ -248,6 +248,37 @@ def analyze_command(
     return code
 
 
+def _check_rule_files(files: tuple[str, ...]) -> int:
+    """``rules --check``: load each file as a rule and run its examples."""
+    from sb3doctor.engine import evaluate
+    from sb3doctor.ruleset import example_run, load_rule_file
+
+    code = 0
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            click.echo(f"{path}: no such file", err=True)
+            code = 2
+            continue
+        try:
+            rule = load_rule_file(path)
+        except SB3DoctorError as exc:
+            click.echo(f"sb3doctor: error: {exc}", err=True)
+            code = 2
+            continue
+        failed = []
+        for i, ex in enumerate(rule.examples):
+            fired = bool(evaluate(example_run(rule, ex), [rule]))
+            if fired != (ex["expect"] == "fire"):
+                failed.append(f"example {i} should {'fire' if ex['expect'] == 'fire' else 'stay quiet'}")
+        if failed:
+            click.echo(f"{path}: {rule.id}: {'; '.join(failed)}", err=True)
+            code = 2
+        else:
+            click.echo(f"{path}: ok ({rule.id}, {len(rule.examples)} examples)")
+    return code
+
+
 def _is_read_file(out_path: Path, runs: list[Any]) -> bool:
     """Whether ``out_path`` is (by device and inode, so hard links count) a file a run read."""
     try:
@@ -276,10 +307,24 @@ def _is_read_file(out_path: Path, runs: list[Any]) -> bool:
 @CONFIG_OPTION
 @RULES_DIR_OPTION
 @click.option("--algo", default=None, help="Only the rules that apply to this algorithm (e.g. PPO).")
+@click.option(
+    "--check",
+    "check_files",
+    multiple=True,
+    metavar="FILE",
+    help="Validate rule files (schema, conditions, templates) and run their examples; exit 2 on a problem.",
+)
 def rules_command(
-    lang: str | None, fmt: str, config_path: str | None, rules_dirs: tuple[str, ...], algo: str | None
+    lang: str | None,
+    fmt: str,
+    config_path: str | None,
+    rules_dirs: tuple[str, ...],
+    algo: str | None,
+    check_files: tuple[str, ...],
 ) -> int:
     """List the rules: id, category, severity, algorithms and a one-line description."""
+    if check_files:
+        return _check_rule_files(check_files)
     config, rules = _load(config_path, rules_dirs)
     lang = lang or config.lang or "en"
     if algo is not None:

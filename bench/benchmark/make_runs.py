@@ -133,12 +133,14 @@ def main() -> int:
     )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", nargs="*", default=None, help="run ids containing any of these words")
+    parser.add_argument("--skip", nargs="*", default=(), help="leave out run ids with any of these words")
     parser.add_argument("--timeout", type=float, default=1500.0, help="seconds per run")
     parser.add_argument("--retry-failed", action="store_true", help="also re-run runs whose last try failed")
     parser.add_argument("--list", action="store_true")
     args = parser.parse_args()
 
     todo = [s for s in SPECS if args.only is None or any(w in s.run_id for w in args.only)]
+    todo = [s for s in todo if not any(w in s.run_id for w in args.skip)]
     if args.list:
         for s in todo:
             print(f"{s.run_id:45s} {s.algo:6s} {s.env:28s} {s.timesteps:>8,d} done={is_done(s)}")

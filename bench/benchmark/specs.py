@@ -500,7 +500,17 @@ BUDGET_CUTS: dict[str, int] = {
     "performance_collapse-a2c-cartpole-zoo-long": 120_000,
     "performance_collapse-qrdqn-cartpole-buffer500": 50_000,
 }
-_ids = {s.run_id for s in SPECS}
+#: Dropped before training, to fit the time of the session that built the benchmark: collapses
+#: after a peak did not reproduce with these settings (dqn-cartpole-buffer500 and
+#: sac-pendulum-tau1 learned without collapsing), and DQN learned CartPole greedily anyway.
+DROPPED = {
+    "performance_collapse-a2c-cartpole-zoo-long",
+    "performance_collapse-dqn-cartpole-tui1",
+    "performance_collapse-qrdqn-cartpole-buffer500",
+    "insufficient_exploration-dqn-cartpole-eps0-s2",
+}
+SPECS = [s for s in SPECS if s.run_id not in DROPPED]
+_ids = {s.run_id for s in SPECS} | DROPPED
 assert set(BUDGET_CUTS) <= _ids, sorted(set(BUDGET_CUTS) - _ids)
 SPECS = [replace(s, timesteps=BUDGET_CUTS.get(s.run_id, s.timesteps)) for s in SPECS]
 

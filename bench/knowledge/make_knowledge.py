@@ -504,15 +504,6 @@ def algo_defaults(cls: type) -> dict[str, Any]:
     return out
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block-style mappings (one key a line, easy to diff) with lists kept inline: ``[1, episode]``."""
-
-
-_Dumper.add_representer(
-    list, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
-)
-
-
 def _dump_json(path: Path, header: Sequence[str], data: Any) -> None:
     # JSON, not YAML: sb3doctor reads these on the `analyze` path, and json parses the 68 KB of
     # rl-zoo hyperparameters in ~1 ms where even libyaml takes ~100 ms.

@@ -867,15 +867,19 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         compare, z = values, Z95
         if measure == "peak_effect":
             _, compare, z = _best_stretch(all_values, min(len(values), len(all_values)))
-        pooled = list(start_vals) + list(compare)
-        m = math.fsum(pooled) / len(pooled)
-        sd = math.sqrt(_sum_sq_dev(pooled, m) / max(1, len(pooled) - 1))
-        if sd == 0:
-            ev.observed = 0.0
+        # The spread is the pooled within-window standard deviation (Cohen's d): the gap
+        # between the two windows must not inflate the yardstick it is measured with.
+        cmp_mean = math.fsum(compare) / len(compare)
+        dof = len(start_vals) + len(compare) - 2
+        within = (_sum_sq_dev(start_vals, start) + _sum_sq_dev(compare, cmp_mean)) / max(1, dof)
+        diff = cmp_mean - start
+        if within <= 0:
+            ev.observed = 0.0 if diff == 0 else math.copysign(math.inf, diff)
         else:
+            sd = math.sqrt(within)
             se = sd * math.sqrt(1 / len(compare) + 1 / len(start_vals))
             half = {"upper": z * se, "lower": -z * se}.get(bound, 0.0)
-            ev.observed = (math.fsum(compare) / len(compare) - start + half) / sd
+            ev.observed = (diff + half) / sd
         ev.held = OPS[cond["op"]](ev.observed, value)
         return ev
     if ref is None or ref.progress(0.0) is None:

@@ -969,6 +969,10 @@ def _drop_beyond_noise(
         # Less than a tenth of the way from random play to the reference: wobbles around the
         # random level (a learning rate of 1e-6) are not a collapse.
         return ev
+    if (span is None or span <= 0) and rise < 0.2 * abs(peak_mean):
+        # No reference: a rise of under a fifth of the returns' own magnitude (a task solved
+        # from the first episode, 87 -> 96) is not something the run learned and then lost.
+        return ev
     ev.observed = (peak_low - _mean_bound(values, "upper")) / rise
     ev.held = OPS[cond["op"]](ev.observed, float(cond["value"]))
     return ev

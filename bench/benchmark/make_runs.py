@@ -100,9 +100,13 @@ def train_one(spec: RunSpec, timeout: float) -> dict[str, Any]:
         monitors = sorted(tmp.glob("zoo/**/*.monitor.csv"))
         zoo_files = [p for name in ("config.yml", "args.yml") for p in tmp.glob(f"zoo/**/{name}")]
         meta = {"run_id": spec.run_id, "rc": rc, "train_s": seconds, "cmd": cmd[1:], "hyperparams": hp}
-        if rc != 0 or not events:
+        if rc != 0:
             meta["error"] = tail.strip().splitlines()[-3:] if tail else []
-        else:
+        if rc != 0 and events and "nan" in tail.lower():
+            # Training crashed on NaN (SB3 raises inside the policy): that is the fault itself,
+            # and its logs up to the crash are what the user has. Keep them.
+            meta["crashed_on_nan"] = True
+        if events and (rc == 0 or meta.get("crashed_on_nan")):
             if out.exists():
                 shutil.rmtree(out)
             out.mkdir(parents=True)
@@ -118,7 +122,8 @@ def is_done(spec: RunSpec) -> bool:
     meta = META / f"{spec.run_id}.json"
     if not meta.exists():
         return False
-    ok = json.loads(meta.read_text()).get("rc") == 0
+    data = json.loads(meta.read_text())
+    ok = data.get("rc") == 0 or data.get("crashed_on_nan", False)
     return ok and any((RUNS / spec.run_id).glob("events.out.tfevents.*"))
 
 

@@ -32,7 +32,9 @@ def test_stops_a_real_lr_too_high_run_early(tmp_path: Path, capsys: pytest.Captu
     doctor = DoctorCallback(stop_on=["lr_too_high"])
     model.learn(config.total_timesteps, callback=doctor)
 
-    assert doctor.stop_reason is not None and doctor.stop_reason.startswith("PPO-KL-HIGH")
+    # stopped by an lr_too_high finding: the KL rules or the learning rate against SB3's default
+    assert doctor.stop_reason is not None
+    assert doctor.stop_reason.split()[0] in {"PPO-KL-HIGH", "PPO-KL-SPIKES", "LR-FAR-ABOVE-REFERENCE"}
     assert model.num_timesteps < config.total_timesteps  # stopped early, not at the end
     # ... and at once: on the first env step after the dump that raised the finding.
     assert doctor.stopped_at is not None

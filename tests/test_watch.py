@@ -402,8 +402,10 @@ def test_watch_follows_a_real_training_process(tmp_path: Path) -> None:
             "jsonl",
             "--interval",
             "0.2",
+            # Counts from the start while no run has appeared: long enough for the training
+            # process to import torch and SB3 on a loaded machine.
             "--idle-timeout",
-            "4",
+            "20",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

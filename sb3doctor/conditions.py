@@ -914,18 +914,12 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         return ev
     reference: Any = None
     if ctx.reference is not None:
-        from sb3doctor.knowledge import sb3_default, zoo_hyperparams
+        from sb3doctor.knowledge import sb3_default, zoo_value
 
         ref = ctx.reference()
         algo = ctx.algo
-        tuned = (zoo_hyperparams(algo, ref.env_id) or {}) if algo and ref.env_id else {}
-        reference = tuned.get(param)
-        if isinstance(reference, str) and reference.startswith("lin_"):
-            try:
-                reference = float(reference[4:])
-            except ValueError:
-                reference = None
-        if not isinstance(reference, (int, float)) or isinstance(reference, bool):
+        reference = zoo_value(algo, ref.env_id, param) if algo and ref.env_id else None
+        if reference is None:
             reference = sb3_default(algo, param) if algo else None
     if not isinstance(reference, (int, float)) or isinstance(reference, bool) or reference <= 0:
         return ev

@@ -121,17 +121,7 @@ def reference_value(param: str, run: Run, reference: Any) -> tuple[Any, str | No
     algo = run.algo or ""
     default = knowledge.sb3_default(algo, param) if algo else None
     env_id = getattr(reference, "env_id", None)
-    zoo = None
-    if algo and env_id:
-        tuned = knowledge.zoo_hyperparams(algo, env_id) or {}
-        zoo = tuned.get(param)
-        if isinstance(zoo, str) and zoo.startswith("lin_"):
-            try:
-                zoo = float(zoo[4:])
-            except ValueError:
-                zoo = None
-        if not _is_number(zoo):
-            zoo = None
+    zoo = knowledge.zoo_value(algo, env_id, param) if algo and env_id else None
     if not _is_number(default):
         default = None
     return default, env_id, zoo

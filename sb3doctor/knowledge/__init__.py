@@ -361,3 +361,19 @@ def zoo_hyperparams(algo: str, env_id: str) -> dict[str, Any] | None:
     if ATARI_KEY in entries and _is_atari(wanted):
         return copy.deepcopy(entries[ATARI_KEY])
     return None
+
+
+def zoo_value(algo: str, env_id: str, param: str) -> float | None:
+    """rl-zoo's tuned numeric value of ``param`` for (algo, env), or None.
+
+    A schedule such as ``lin_0.001`` gives its starting value; non-numbers give None.
+    """
+    value = (zoo_hyperparams(algo, env_id) or {}).get(param)
+    if isinstance(value, str) and value.startswith("lin_"):
+        try:
+            return float(value[4:])
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)

@@ -172,11 +172,7 @@ def advice_problems(run: Run, findings: list[Finding], label: str) -> list[str]:
         ]
         default = knowledge.sb3_default(run.algo or "", "learning_rate")
         env_id = detect_env_id(run)[0]
-        zoo = (
-            (knowledge.zoo_hyperparams(run.algo or "", env_id) or {}).get("learning_rate") if env_id else None
-        )
-        if isinstance(zoo, str) and zoo.startswith("lin_"):
-            zoo = float(zoo[4:])
+        zoo = knowledge.zoo_value(run.algo or "", env_id, "learning_rate") if env_id else None
         refs = [r for r in (default, zoo) if isinstance(r, (int, float)) and r > 0]
         ok = any(
             isinstance(a.suggested, (int, float)) and any(r / 10 <= a.suggested <= r * 10 for r in refs)

@@ -165,11 +165,8 @@ def label_run(spec: RunSpec) -> dict[str, Any]:
     # lr_too_high
     lr_pts = scalars.get("train/learning_rate", [])
     lr = lr_pts[0][1] if lr_pts else None
-    zoo = knowledge.zoo_hyperparams(algo, spec.env) or {}
-    ref_lr = zoo.get("learning_rate", knowledge.sb3_default(algo, "learning_rate"))
-    if isinstance(ref_lr, str) and ref_lr.startswith("lin_"):
-        ref_lr = float(ref_lr[4:])
-    if not isinstance(ref_lr, (int, float)):
+    ref_lr = knowledge.zoo_value(algo, spec.env, "learning_rate")
+    if ref_lr is None:
         ref_lr = knowledge.sb3_default(algo, "learning_rate")
     nums.update(lr=lr, ref_lr=ref_lr)
     kl_late = _median(_late(kl)) if kl else None

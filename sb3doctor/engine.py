@@ -199,12 +199,6 @@ def render_advice(
     param = spec["param"]
     known = param in hyperparams
     current = hyperparams.get(param, spec.get("default"))
-    if current is None and "set" in spec and run is not None and run.algo:
-        # Not in the logs: assume SB3's default, so that "max_grad_norm -> 0.5" on a PPO run
-        # (whose default is 0.5) is recognised as a no-op.
-        from sb3doctor.knowledge import sb3_default
-
-        current = sb3_default(run.algo, param)
     suggested: Any = None
     head: str
     if "set" in spec:

@@ -373,17 +373,26 @@ def _fmt(x: float | None) -> str:
     return f"{x:.6g}"
 
 
+#: Folders that hold one seed of several (``seed1``, ``seed_2``, ``s3``, ``seed-04``).
+_SEED_FOLDER = re.compile(r"^(?:seed|s)[-_]?\d+$", re.IGNORECASE)
+
+
 def group_key(run: Run, group_by: str | None = None) -> str:
     """The group a run belongs to when runs are gated together.
 
     Default: runs in the same parent folder with the same algorithm (``logs/PPO_1`` ..
-    ``logs/PPO_5`` -> ``logs/PPO``). With ``group_by``, a regular expression searched in
+    ``logs/PPO_5`` -> ``logs/PPO``); seed folders count as one (``runs/seed1/PPO_1`` and
+    ``runs/seed2/PPO_1`` -> ``runs/PPO``). With ``group_by``, a regular expression searched in
     the run's name, then in its path: the first capture group (or the whole match) is the
     key; ``glob:PATTERN`` matches the name or path with shell wildcards and the pattern is
     the key. A run that does not match stays alone (its name is its key).
     """
     if group_by is None:
-        parent = run.path.parent.as_posix()
+        parent_path = run.path.parent
+        if _SEED_FOLDER.match(parent_path.name):
+            # runs/seed1/PPO_1, runs/seed2/PPO_1: the seed folders are one group
+            parent_path = parent_path.parent
+        parent = parent_path.as_posix()
         label = run.algo or _SEED_SUFFIX.sub("", run.name.rsplit("/", 1)[-1]) or run.name
         return label if parent in ("", ".") else f"{parent}/{label}"
     candidates = [run.name, run.path.as_posix()]

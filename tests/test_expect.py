@@ -4,7 +4,9 @@ and aggregation across seeds (hand-built runs and the real fixture runs)."""
 from __future__ import annotations
 
 import csv
+import json
 import math
+import shutil
 import statistics
 from pathlib import Path
 
@@ -450,3 +452,27 @@ def test_real_multi_seed_runs_aggregate() -> None:
     assert worst.spread() == pytest.approx((lo, mid, hi), rel=1e-6)
     per_run = evaluate_expectations(runs, [exp])
     assert {r.subject for r in per_run if not r.passed} == {n for n, v in finals.items() if v < threshold}
+
+
+def test_same_named_seeds_are_not_lost(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """seed1/PPO_1 .. seed3/PPO_1: SB3 names the first run of every folder PPO_1. A failing seed
+    must fail a gate on the worst seed, whether the seeds are given one by one or as their parent."""
+    from sb3doctor.cli import main
+
+    src = Path(__file__).resolve().parents[1] / "fixtures"
+    for seed, run in (
+        ("seed1", "ppo_seeds/PPO_1"),
+        ("seed2", "ppo_seeds/PPO_2"),
+        ("seed3", "ppo_lr_high/PPO_1"),
+    ):
+        shutil.copytree(src / run, tmp_path / "runs" / seed / "PPO_1")
+    paths = [str(tmp_path / "runs" / s / "PPO_1") for s in ("seed1", "seed2", "seed3")]
+    for args in (paths, [str(tmp_path / "runs")]):
+        code = main(["analyze", *args, "--format", "json", "--fail-on", "never", "--aggregate", "max",
+                     "--expect", "train/approx_kl:max<0.5"])  # fmt: skip
+        doc = json.loads(capsys.readouterr().out)
+        names = sorted(r["name"] for r in doc["runs"])
+        assert len(set(names)) == 3 and all(n.endswith("/PPO_1") for n in names), names
+        (group,) = doc["expectations"]
+        assert group["passed"] is False and len(group["runs"]) == 3 and len(group["per_run"]) == 3, group
+        assert code == 0  # --fail-on never

@@ -180,7 +180,7 @@ def analyze_command(
     from sb3doctor.engine import evaluate
     from sb3doctor.errors import SB3DoctorError
     from sb3doctor.reporters import Report, RunReport, render, sort_findings
-    from sb3doctor.sources import read_runs
+    from sb3doctor.sources import make_names_unique, read_runs
 
     config, rules = _load(config_path, rules_dirs)
     rules = _disable(rules, disable)
@@ -197,7 +197,7 @@ def analyze_command(
     aggregate = aggregate or config.aggregate
     group_by = group_by or config.group_by
 
-    runs = [run for p in paths for run in read_runs(p, strict=strict)]
+    runs = make_names_unique([run for p in paths for run in read_runs(p, strict=strict)])
     for run in runs:
         if env_id:
             run.hyperparams["env_id"] = env_id

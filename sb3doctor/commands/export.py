@@ -29,7 +29,7 @@ def export_command(paths: tuple[str, ...], output: str | None, fmt: str | None, 
     """
     from sb3doctor import export
     from sb3doctor.errors import SB3DoctorError
-    from sb3doctor.sources import read_runs
+    from sb3doctor.sources import make_names_unique, read_runs
 
     if fmt is None:
         suffix = Path(output).suffix.lstrip(".").lower() if output else ""
@@ -37,7 +37,7 @@ def export_command(paths: tuple[str, ...], output: str | None, fmt: str | None, 
     if fmt == "parquet" and output is None:
         raise click.UsageError("parquet is binary: give a file with -o")
 
-    runs = [run for p in paths for run in read_runs(p, strict=strict)]
+    runs = make_names_unique([run for p in paths for run in read_runs(p, strict=strict)])
     for run in runs:
         for warning in run.warnings:
             click.echo(f"sb3doctor: warning: {warning}", err=True)

@@ -71,6 +71,9 @@ def to_document(report: Report) -> dict[str, Any]:
                     "aggregate": res.aggregate,
                     "observed": res.observed,
                     "passed": res.passed,
+                    # every run of a group by its (unique) name, so a lost seed would show
+                    "runs": [r.name for r in res.runs],
+                    "per_run": dict(res.per_run) if getattr(res, "per_run", None) else None,
                 }
             )
             for res in expectations

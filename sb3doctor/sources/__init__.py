@@ -26,7 +26,7 @@ from sb3doctor.sources.discover import (
 from sb3doctor.sources.hyperparams import recover_hyperparams
 from sb3doctor.sources.merge import merge_sources
 
-__all__ = ["build_run", "read_run_files", "read_runs"]
+__all__ = ["build_run", "make_names_unique", "read_run_files", "read_runs"]
 
 
 def read_runs(path: str | Path, *, strict: bool = False) -> list[Run]:
@@ -40,6 +40,31 @@ def read_runs(path: str | Path, *, strict: bool = False) -> list[Run]:
     runs: list[Run] = []
     for run_files in discover(path):
         runs.extend(read_run_files(run_files, strict=strict))
+    return runs
+
+
+def make_names_unique(runs: list[Run]) -> list[Run]:
+    """Give runs that share a display name (every training folder's first run is ``PPO_1``)
+    the shortest path suffix that tells them apart: ``seed1/PPO_1``, ``seed2/PPO_1``.
+
+    Aggregation, groups, export rows and CI report names are keyed by it, so two seeds
+    named alike can never overwrite each other. Returns ``runs`` (changed in place).
+    """
+    by_name: dict[str, list[Run]] = {}
+    for run in runs:
+        by_name.setdefault(run.name, []).append(run)
+    for name, clash in by_name.items():
+        if len(clash) < 2:
+            continue
+        parts = [Path(r.path).absolute().parts for r in clash]
+        for depth in range(2, max(len(p) for p in parts) + 1):
+            names = ["/".join(p[-depth:]) for p in parts]
+            if len(set(names)) == len(names):
+                break
+        suffix = name.split("#", 1)[1] if "#" in name else None
+        for run, new in zip(clash, names, strict=True):
+            run.name = f"{new}#{suffix}" if suffix and not new.endswith(f"#{suffix}") else new
+    # Runs read from one stdout file (file#1, file#2) differ by their suffix already.
     return runs
 
 

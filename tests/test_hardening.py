@@ -216,3 +216,26 @@ def test_color_flags_and_no_color(
     monkeypatch.setenv("NO_COLOR", "1")  # ... whose user asked for no colour
     _, out, _ = run_cli(capsys, "analyze", str(RUN), "--fail-on", "never")
     assert "\x1b[" not in out
+
+
+def test_a_stray_file_or_folder_does_not_take_the_others_down(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "logs" / "PPO_1"
+    shutil.copytree(RUN, run)
+    (run / "stderr.log").write_text("")  # an empty stderr beside real logs
+    bad = tmp_path / "logs" / "notes"
+    bad.mkdir()
+    (bad / "train.log").write_text("some script's own output\n")  # not an SB3 log at all
+    code, out, err = run_cli(
+        capsys, "analyze", str(tmp_path / "logs"), "--format", "json", "--fail-on", "never"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert [r["name"] for r in doc["runs"]] == ["PPO_1"]
+    assert "stderr.log: skipped" in err and "skipped" in err and "notes/train.log" in err
+    # --strict: any unreadable file is an error; a path with nothing readable is always one
+    code, _, _ = run_cli(capsys, "analyze", str(tmp_path / "logs"), "--strict")
+    assert code == 2
+    code, _, err = run_cli(capsys, "analyze", str(bad))
+    assert code == 2 and "no SB3 stdout table" in err

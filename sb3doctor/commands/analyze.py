@@ -180,7 +180,7 @@ def analyze_command(
     from sb3doctor.engine import evaluate
     from sb3doctor.errors import SB3DoctorError
     from sb3doctor.reporters import Report, RunReport, render, sort_findings
-    from sb3doctor.sources import make_names_unique, read_runs
+    from sb3doctor.sources import make_names_unique, read_runs_tolerant
 
     config, rules = _load(config_path, rules_dirs)
     rules = _disable(rules, disable)
@@ -197,7 +197,16 @@ def analyze_command(
     aggregate = aggregate or config.aggregate
     group_by = group_by or config.group_by
 
-    runs = make_names_unique([run for p in paths for run in read_runs(p, strict=strict)])
+    runs = []
+    for p in paths:
+        # --strict: any unreadable run folder is an error; otherwise it is skipped with a line.
+        found, problems = read_runs_tolerant(p, strict=strict)
+        if problems and strict:
+            raise SB3DoctorError(problems[0])
+        for problem in problems:
+            click.echo(f"sb3doctor: warning: skipped {problem}", err=True)
+        runs.extend(found)
+    make_names_unique(runs)
     for run in runs:
         if env_id:
             run.hyperparams["env_id"] = env_id

@@ -26,7 +26,7 @@ from sb3doctor.sources.discover import (
 from sb3doctor.sources.hyperparams import recover_hyperparams
 from sb3doctor.sources.merge import merge_sources
 
-__all__ = ["build_run", "make_names_unique", "read_run_files", "read_runs"]
+__all__ = ["build_run", "make_names_unique", "read_run_files", "read_runs", "read_runs_tolerant"]
 
 
 def read_runs(path: str | Path, *, strict: bool = False) -> list[Run]:
@@ -37,10 +37,33 @@ def read_runs(path: str | Path, *, strict: bool = False) -> list[Run]:
         skipping it with a warning
     :raises InputError: the path does not exist, cannot be read, or holds no SB3 log
     """
-    runs: list[Run] = []
-    for run_files in discover(path):
-        runs.extend(read_run_files(run_files, strict=strict))
+    runs, problems = read_runs_tolerant(path, strict=strict)
+    if problems:  # the library call keeps its contract: every run folder or an error
+        raise InputError(problems[0])
     return runs
+
+
+def read_runs_tolerant(path: str | Path, *, strict: bool = False) -> tuple[list[Run], list[str]]:
+    """Like :func:`read_runs`, but a run folder that cannot be read is skipped and reported.
+
+    Returns ``(runs, problems)``, one line per skipped folder. ``analyze logs/`` with 48 run
+    folders must not exit 2 because one of them holds a stray file.
+
+    :param strict: also fail on a corrupt record inside an event file (see :func:`read_runs`)
+    :raises InputError: no run under ``path`` could be read (the first problem)
+    """
+    runs: list[Run] = []
+    problems: list[str] = []
+    first: InputError | None = None
+    for run_files in discover(path):
+        try:
+            runs.extend(read_run_files(run_files, strict=strict))
+        except InputError as exc:
+            first = first or exc
+            problems.append(str(exc))
+    if not runs and first is not None:
+        raise first
+    return runs, problems
 
 
 def make_names_unique(runs: list[Run]) -> list[Run]:
@@ -80,6 +103,7 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
 
     sources: list[SourceData] = []
     separate: list[list[SourceData]] = []
+    skipped: list[str] = []
     # Stdout logs last: the full key names of the precise sources let the stdout reader map
     # keys that HumanOutputFormat truncated ("...") back to their real names.
     kinds = sorted(run_files.files, key=lambda k: k == STDOUT)
@@ -104,7 +128,15 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
                 sources.append(progress.read_progress_json(p))
             elif kind == STDOUT:
                 known = {key for src in sources for key in src.metrics}
-                printed = stdout.read_stdout(p, known_keys=known)
+                try:
+                    printed = stdout.read_stdout(p, known_keys=known)
+                except InputError as exc:
+                    if strict or not sources:
+                        raise
+                    # A stray text file beside real logs (an empty stderr.log, a script's own
+                    # output) must not take the run down: skip it, and say so.
+                    skipped.append(f"{p}: skipped, {exc.message}")
+                    continue
                 if len(printed) == 1:
                     sources.append(printed[0])
                 elif len(printed) > 1:
@@ -130,6 +162,8 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
         runs.append(build_run(group[0].path, f"{run_files.name}#{i}", group, config))
     if not runs:
         raise InputError("no SB3 metrics found in this log", run_files.path)
+    for run in runs:
+        run.warnings.extend(skipped)
     for run in runs:
         _check_sb3_keys(run)
     return runs

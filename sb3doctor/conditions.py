@@ -748,12 +748,18 @@ def _best_stretch(values: Sequence[float], w: int) -> tuple[float, Sequence[floa
     return sums[best] / w, values[best : best + w], z
 
 
-def first_training_step(ctx: Context) -> int | None:
-    """The first step at which any ``train/*`` metric was logged (the first gradient update)."""
-    key = ("first_train_step",)
+def training_start(ctx: Context) -> int | None:
+    """The step the training clock starts at: the first ``train/*`` point (the first gradient
+    update); the run's first step when only episode data was read (monitor.csv has no
+    ``train/*``); None while SB3's logger shows the run but no update yet (a warm-up)."""
+    key = ("training_start",)
     if key not in ctx.cache:
         firsts = [s.steps[0] for name, s in ctx.metrics.items() if name.startswith("train/") and len(s)]
-        ctx.cache[key] = min(firsts) if firsts else None
+        start: int | None = min(firsts) if firsts else None
+        logger_seen = any(name.startswith(("rollout/", "time/")) for name in ctx.metrics)
+        if start is None and ctx.step_range is not None and not logger_seen:
+            start = ctx.step_range[0]
+        ctx.cache[key] = start
     result: int | None = ctx.cache[key]
     return result
 
@@ -770,11 +776,9 @@ def budget_fraction(ctx: Context, ref: Any, which: str = "fastest") -> float | N
     budget = getattr(ref, "fastest_budget" if which == "fastest" else "budget", None)
     if not budget or ctx.step_range is None:
         return None
-    start = first_training_step(ctx)
+    start = training_start(ctx)
     if start is None:
-        if any(name.startswith(("rollout/", "time/")) for name in ctx.metrics):
-            return 0.0  # SB3's logger is there but no update yet: still warming up
-        start = 0  # only episode data (monitor.csv): count from the start
+        return 0.0  # SB3's logger is there but no update yet: still warming up
     start = min(start, budget // 2)  # a late first update must not shrink the budget to nothing
     return max(0.0, (ctx.step_range[1] - start) / (budget - start))
 
@@ -797,9 +801,7 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if frac is not None:
         ev.observed, ev.held = frac, frac >= value
         return ev
-    start = first_training_step(ctx)
-    if start is None and not any(name.startswith(("rollout/", "time/")) for name in ctx.metrics):
-        start = ctx.step_range[0]  # only episode data (monitor.csv): count from the start
+    start = training_start(ctx)
     trained = ctx.step_range[1] - start if start is not None else 0
     ev.observed, ev.threshold = float(trained), float(cond.get("else_min_steps", 20_000))
     ev.held = trained >= ev.threshold
@@ -824,8 +826,8 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     """
     name = cond.get("metric")
     candidates = (name,) if name else RETURN_METRICS
-    series = next((ctx.metrics[m] for m in candidates if m in ctx.metrics and len(ctx.metrics[m])), None)
     name = next((m for m in candidates if m in ctx.metrics and len(ctx.metrics[m])), candidates[0])
+    series = ctx.metrics.get(name) if name in ctx.metrics and len(ctx.metrics[name]) else None
     value = float(cond["value"])
     window = cond.get("window", {"last_frac": 0.2})
     ev = Evidence(False, None, value, 0, window, None, name)
@@ -914,14 +916,11 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         return ev
     reference: Any = None
     if ctx.reference is not None:
-        from sb3doctor.knowledge import sb3_default, zoo_value
+        from sb3doctor.knowledge import reference_values
 
-        ref = ctx.reference()
-        algo = ctx.algo
-        reference = zoo_value(algo, ref.env_id, param) if algo and ref.env_id else None
-        if reference is None:
-            reference = sb3_default(algo, param) if algo else None
-    if not isinstance(reference, (int, float)) or isinstance(reference, bool) or reference <= 0:
+        default, zoo = reference_values(ctx.algo or "", ctx.reference().env_id, param)
+        reference = zoo if zoo is not None else default
+    if reference is None or reference <= 0:
         return ev
     ev.observed = current / reference
     ev.extra = {"current": current, "reference": reference}
@@ -958,12 +957,12 @@ def _drop_beyond_noise(
     ev.extra.update(peak=peak_mean, baseline=baseline)
     if rise <= 0 or peak_low <= baseline:
         return ev  # no real rise to lose
-    span = ref.progress(baseline + 1.0) if ref is not None else None
-    if span is not None and span > 0 and rise * span < 0.1:
+    known = ref is not None and ref.progress(baseline) is not None
+    if known and ref.progress(peak_mean) - ref.progress(baseline) < 0.1:
         # Less than a tenth of the way from random play to the reference: wobbles around the
         # random level (a learning rate of 1e-6) are not a collapse.
         return ev
-    if (span is None or span <= 0) and rise < 0.2 * abs(peak_mean):
+    if not known and rise < 0.2 * abs(peak_mean):
         # No reference: a rise of under a fifth of the returns' own magnitude (a task solved
         # from the first episode, 87 -> 96) is not something the run learned and then lost.
         return ev

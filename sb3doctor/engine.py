@@ -110,23 +110,6 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def reference_value(param: str, run: Run, reference: Any) -> tuple[Any, str | None, Any]:
-    """SB3's default for ``param`` on the run's algorithm and rl-zoo's tuned value on its env.
-
-    Returns ``(sb3_default, env_id, zoo_value)``; schedules such as ``lin_0.001`` give their
-    starting value. Anything unknown is None.
-    """
-    from sb3doctor import knowledge
-
-    algo = run.algo or ""
-    default = knowledge.sb3_default(algo, param) if algo else None
-    env_id = getattr(reference, "env_id", None)
-    zoo = knowledge.zoo_value(algo, env_id, param) if algo and env_id else None
-    if not _is_number(default):
-        default = None
-    return default, env_id, zoo
-
-
 #: An advised value this many times past the reference is replaced by the reference itself:
 #: halving a learning rate 170x SB3's default still leaves it 85x too high.
 REFERENCE_FACTOR = 3.0
@@ -138,7 +121,10 @@ def _bound_by_reference(
     """Pull a scaled suggestion to the reference value when the current value is far off it."""
     if not (_is_number(current) and _is_number(suggested)) or current <= 0:
         return suggested, ""
-    default, env_id, zoo = reference_value(param, run, reference)
+    from sb3doctor.knowledge import reference_values
+
+    env_id = getattr(reference, "env_id", None)
+    default, zoo = reference_values(run.algo or "", env_id, param)
     target = zoo if zoo is not None else default
     if target is None or target <= 0:
         return suggested, ""

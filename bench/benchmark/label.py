@@ -103,7 +103,7 @@ def label_run(spec: RunSpec) -> dict[str, Any]:
     """Symptoms, label and split of one run (see PROTOCOL.md)."""
     run_dir = RUNS / spec.run_id
     scalars = read_scalars(run_dir)
-    returns, _ = read_episodes(run_dir)
+    returns, ep_steps = read_episodes(run_dir)
     r_rand, r_ref = reference_returns(spec)
     algo = ALGO_NAMES[spec.algo]
 
@@ -202,7 +202,6 @@ def label_run(spec: RunSpec) -> dict[str, Any]:
     nums["eps_first"] = eps[0][1] if eps else None
 
     # episode_stats_frozen
-    _, ep_steps = read_episodes(run_dir)
     total = max(v[-1][0] for v in scalars.values() if v) if scalars else 0
     late_eps = sum(1 for s in ep_steps if s > total / 2)
     rew, length = scalars.get("rollout/ep_rew_mean", []), scalars.get("rollout/ep_len_mean", [])

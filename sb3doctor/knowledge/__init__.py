@@ -377,3 +377,14 @@ def zoo_value(algo: str, env_id: str, param: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
+
+
+def reference_values(algo: str, env_id: str | None, param: str) -> tuple[float | None, float | None]:
+    """``(SB3's default, rl-zoo's tuned value for env_id)`` of a numeric ``param``, each None
+    when unknown or not a number: what a hyperparameter is judged against (the zoo's value
+    first, as it is tuned for the env)."""
+    default = sb3_default(algo, param) if algo else None
+    if isinstance(default, bool) or not isinstance(default, (int, float)):
+        default = None
+    zoo = zoo_value(algo, env_id, param) if algo and env_id else None
+    return default, zoo

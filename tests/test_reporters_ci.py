@@ -323,7 +323,8 @@ def test_github_escaping_follows_actions_core() -> None:
 
 
 def test_github_commands_one_per_finding_and_read_warning(runs: list[Run]) -> None:
-    report = build_report(runs, aggregate="median")
+    # --fail-on info: every finding is annotated.
+    report = build_report(runs, aggregate="median", fail_on="info")
     lines = render(report, "github").splitlines()
     commands = [COMMAND_RE.match(line) for line in lines[:-1]]
     assert all(commands), lines
@@ -343,7 +344,39 @@ def test_github_commands_one_per_finding_and_read_warning(runs: list[Run]) -> No
     kl = next(msg for cmd, msg, title in messages if title.startswith("PPO-KL-HIGH"))
     assert kl.startswith(AWKWARD) and "advice: learning_rate 3e-4 -> 1.5e-4" in kl
     assert any(cmd == "warning" and "truncated" in msg for cmd, msg, _ in messages)
-    assert lines[-1].startswith("sb3doctor: 2 run(s)") and "gate failed (--fail-on error)" in lines[-1]
+    assert lines[-1].startswith("sb3doctor: 2 run(s)") and "gate failed (--fail-on info)" in lines[-1]
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "annotated"),
+    [
+        ("error", {"error"}),
+        ("warning", {"error", "warning"}),
+        ("never", {"error", "warning"}),  # not gating: what a reader would want to see
+        (None, {"error", "warning"}),
+        ("info", {"error", "warning", "notice"}),
+    ],
+)
+def test_github_fail_on_decides_which_findings_are_annotations(
+    runs: list[Run], fail_on: str | None, annotated: set[str]
+) -> None:
+    info = Finding(
+        rule="RET-TOO-EARLY",
+        name="too-early-to-judge",
+        category="reward_plateau",
+        severity="info",
+        metric="rollout/ep_rew_mean",
+        message="too early to judge the returns",
+    )
+    report = build_report(runs[:1], fail_on=fail_on)
+    report.runs[0].findings.append(info)
+    by_severity = {f.severity for f in report.all_findings()}
+    assert by_severity == {"error", "warning", "info"}  # the case is not vacuous
+    lines = render(report, "github").splitlines()
+    commands = [m for m in map(COMMAND_RE.match, lines) if m]
+    assert {m["cmd"] for m in commands} == annotated
+    # The summary still counts every finding, annotated or not.
+    assert "1 info" in lines[-1]
 
 
 # --------------------------------------------------------------------------- Markdown

@@ -104,7 +104,8 @@ def _width() -> int:
     "--fail-on",
     type=click.Choice(["info", "warning", "error", "never"]),
     default=None,
-    help="Exit 1 when a finding reaches this severity (default: error).",
+    help="Exit 1 when a finding reaches this severity (default: error). Also the lowest severity that "
+    "--format github annotates (warning with never).",
 )
 @CONFIG_OPTION
 @RULES_DIR_OPTION

@@ -3,7 +3,12 @@
 Printed in a workflow step, each line becomes an annotation on the run's summary page (and
 on the log file, when it is part of the pull request). Severities map error -> ``error``,
 warning -> ``warning``, info -> ``notice``; problems met while reading a log become
-``warning`` annotations. The last line is a plain summary.
+``warning`` annotations. The last line is a plain summary, counting every finding.
+
+Only findings that reach the gate's level (``--fail-on``; warning when the report is not
+gating, as with ``--fail-on never``) become annotations: most runs carry an info finding or
+two, and a ``::notice`` on every pull request would teach people to ignore the annotations.
+``--fail-on info`` asks for them.
 
 Escaping follows GitHub's ``@actions/core`` (``command.ts``): in the message ``%``, CR and
 LF become ``%25``, ``%0D``, ``%0A``; in properties ``:`` and ``,`` also become ``%3A``
@@ -52,9 +57,9 @@ def render(report: Report, *, lang: str = "en", **_: Any) -> str:
             lines.append(command("warning", warning, **props))
         for case in suite.cases:
             f = case.finding
-            if f is None:
+            if f is None or not is_failure(f, report):
                 continue
-            failed += is_failure(f, report)
+            failed += 1
             props = {"title": f"{f.rule} ({suite.name})"}
             if file:
                 props = {"file": file, **props}

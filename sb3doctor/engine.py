@@ -85,12 +85,17 @@ class _HP(dict):
         return _Val(None)
 
 
-def message_fields(ev: Evidence, run: Run, lang: str, reference: Any = None) -> dict[str, Any]:
+def message_fields(
+    ev: Evidence, run: Run, lang: str, reference: Any = None, condition: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The ``str.format`` fields a rule message may use (see SCHEMA.md, "Message fields").
 
     :param reference: the run's :class:`~sb3doctor.reference.RunReference`, if computed; its
         numbers and the condition's own (``ev.extra``) fill ``{ref[...]}``
+    :param condition: the condition that decided the finding; its numeric parameters fill
+        ``{cond[...]}`` (``{cond[fraction]:.0%}``), so a text follows a configured override
     """
+    cond = {k: _Val(v) for k, v in (condition or {}).items() if _is_number(v)}
     ref: dict[str, Any] = dict(reference.fields()) if reference is not None else {}
     ref.update(ev.extra)
     return {
@@ -98,11 +103,13 @@ def message_fields(ev: Evidence, run: Run, lang: str, reference: Any = None) -> 
         "observed": _Val(ev.observed),
         "threshold": _Val(ev.threshold),
         "n": ev.n,
-        "window": describe_window(ev.window, lang),
+        # The points actually used: a run with 19 updates has no "last 20".
+        "window": describe_window(ev.window, lang, n=ev.n),
         "metric": ev.metric or "",
         "step_from": _Val(ev.steps[0] if ev.steps else None),
         "step_to": _Val(ev.steps[1] if ev.steps else None),
         "hp": _HP({k: _Val(v) for k, v in run.hyperparams.items()}),
+        "cond": _HP(cond),
     }
 
 
@@ -296,12 +303,15 @@ def evaluate_rule(
     if not ev.held:
         return None
     severity = rule.severity
+    decided_by = rule.condition
     if rule.escalate is not None and not rule.severity_overridden:
         stricter = evaluate_condition(rule.escalate["condition"], ctx)
         if stricter.held:
             severity, ev = rule.escalate["severity"], stricter
+            decided_by = rule.escalate["condition"]
     reference = reference_of() if reference_of is not None and _needs_reference(rule) else None
-    fields = message_fields(ev, run, lang, reference)
+    fields = message_fields(ev, run, lang, reference, decided_by)
+    evidence = {key: (text.get(lang) or text["en"]).format(**fields) for key, text in rule.evidence.items()}
     advice = [
         render_advice(a, run.hyperparams, fields, lang, run, reference)
         for a in rule.advice
@@ -316,10 +326,11 @@ def evaluate_rule(
         message=rule.text("message", lang).format(**fields),
         observed=ev.observed,
         threshold=ev.threshold,
-        window=fields["window"],
+        window=evidence.pop("window", fields["window"]),
         steps=ev.steps,
         advice=[a for a in advice if not is_noop(a)],
         sources=list(rule.sources),
+        evidence=evidence,
     )
 
 

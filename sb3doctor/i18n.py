@@ -70,12 +70,19 @@ def t(key: str, lang: str = "en") -> str:
     return entry.get(lang) or entry["en"]
 
 
-def describe_window(window: Any, lang: str = "en") -> str:
-    """A window spec in words: ``{last: 20}`` -> ``last 20 points`` / ``最近 20 个点``."""
+def describe_window(window: Any, lang: str = "en", n: int | None = None) -> str:
+    """A window spec in words: ``{last: 20}`` -> ``last 20 points`` / ``最近 20 个点``.
+
+    :param n: the points the window really held: fewer than a ``last``/``first`` window asks
+        for (a young run) are counted as they are, so the text never claims points that
+        were not there
+    """
     if window is None or window == "all":
         return "所有点" if lang == "zh" else "all points"
     key, arg = next(iter(window.items()))
     zh = lang == "zh"
+    if key in ("last", "first") and n and 0 < n < arg:
+        arg = n
     if key == "last":
         return f"最近 {arg} 个点" if zh else f"last {arg} points"
     if key == "first":

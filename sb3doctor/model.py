@@ -276,6 +276,20 @@ class Finding:
     sources: list[str] = field(default_factory=list)
     #: the rule id of the finding that explains this one (a consequence of a root cause)
     caused_by: str | None = None
+    #: ``observed`` / ``threshold`` as the rule words them, with their units (``80% of the
+    #: updates above 0.1``), for rules whose bare numbers would not say what they count
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    def evidence_text(self, key: str) -> str | None:
+        """``observed`` or ``threshold`` for a reader: the rule's wording, else the number."""
+        if key in self.evidence:
+            return self.evidence[key]
+        value = self.observed if key == "observed" else self.threshold
+        if value is None:
+            return None
+        from sb3doctor.engine import fmt_num
+
+        return fmt_num(value)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, with the field names of ``analyze --format json``."""
@@ -293,6 +307,7 @@ class Finding:
             "steps": list(self.steps) if self.steps is not None else None,
             "advice": [a.to_dict() for a in self.advice],
             "sources": list(self.sources),
+            "evidence": dict(self.evidence),
         }
 
 

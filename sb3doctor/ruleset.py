@@ -53,9 +53,12 @@ ALGORITHMS: tuple[str, ...] = (
 
 REQUIRED = ("id", "name", "category", "severity", "applies_to", "condition", "message", "why",
             "false_alarms", "advice", "sources", "examples")  # fmt: skip
-OPTIONAL = ("requires", "metric", "escalate")
+OPTIONAL = ("requires", "metric", "escalate", "evidence")
+#: What a rule's ``evidence:`` may label: the observed statistic, its threshold and the window.
+EVIDENCE_KEYS = ("observed", "threshold", "window")
 TEXT_FIELDS = ("message", "why", "false_alarms")
-MESSAGE_FIELDS = ("observed", "threshold", "n", "window", "metric", "step_from", "step_to", "hp", "ref")
+MESSAGE_FIELDS = ("observed", "threshold", "n", "window", "metric", "step_from", "step_to", "hp", "ref",
+                  "cond")  # fmt: skip
 ADVICE_KEYS = ("param", "scale", "set", "add", "min", "max", "default", "if_zero_set", "text", "reference",
                "when")  # fmt: skip
 _WHEN_KEYS = ("metric", "env", "hyperparams")
@@ -63,7 +66,7 @@ EXAMPLE_KEYS = ("expect", "series", "steps", "hyperparams", "algo", "severity", 
 
 #: ``name`` or ``name[key]``; only the mapping fields may be indexed.
 _FIELD_RE = re.compile(r"^([A-Za-z_]\w*)(?:\[([A-Za-z_]\w*)\])?$")
-_INDEXED_FIELDS = ("hp", "ref")
+_INDEXED_FIELDS = ("hp", "ref", "cond")
 #: A safe subset of format specs: optional alignment, a width under 100, a precision under 20,
 #: and a type (no fill characters, no nested fields).
 _SPEC_RE = re.compile(r"^[<>^]?[+\- ]?\d{0,2},?(?:\.\d{1,2})?[eEfFgGd%]?$")
@@ -143,6 +146,9 @@ class Rule:
     metric: str | None = None
     requires: dict[str, Any] = field(default_factory=dict)
     escalate: dict[str, Any] | None = None
+    #: ``observed``/``threshold``/``window`` -> localized template: how the evidence reads,
+    #: with its unit (a share of updates, a number of steps), where a bare number would mislead.
+    evidence: dict[str, dict[str, str]] = field(default_factory=dict)
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     #: True when the user's configuration fixed the severity (escalation is then off).
@@ -196,7 +202,7 @@ def check_format(template: str, where: str, path: Path | None, extra: Iterable[s
                 raise _err(
                     path,
                     f"{where}: unknown field {{{fname}}} (allowed: {', '.join(sorted(allowed))}, "
-                    "hp[NAME], ref[NAME])",
+                    "hp[NAME], ref[NAME], cond[NAME])",
                 )
             if conversion is not None:
                 raise _err(path, f"{where}: field {{{fname}}}: conversions (!r, !s) are not allowed")
@@ -343,6 +349,22 @@ def _validate_advice(advice: Any, path: Path | None) -> list[dict[str, Any]]:
     return out
 
 
+def _validate_evidence(evidence: Any, path: Path | None) -> dict[str, dict[str, str]]:
+    """``evidence: {observed: TEXT, threshold: TEXT, window: TEXT}``, each optional and localized."""
+    if evidence is None:
+        return {}
+    if not isinstance(evidence, Mapping) or not evidence:
+        raise _err(path, f"evidence: expected a mapping of {', '.join(EVIDENCE_KEYS)}")
+    out: dict[str, dict[str, str]] = {}
+    for key, value in evidence.items():
+        if key not in EVIDENCE_KEYS:
+            raise _err(path, f"evidence: unknown key {key!r} (use {', '.join(EVIDENCE_KEYS)})")
+        out[key] = _localized(value, f"evidence.{key}", path)
+        for template in out[key].values():
+            check_format(template, f"evidence.{key}", path)
+    return out
+
+
 def _validate_examples(examples: Any, path: Path | None) -> list[dict[str, Any]]:
     if not isinstance(examples, list) or not examples:
         raise _err(path, "examples: expected a non-empty list")
@@ -416,6 +438,7 @@ def parse_rule(data: Any, path: Path | None = None) -> Rule:
     texts = {k: _localized(data[k], k, path) for k in TEXT_FIELDS}
     for template in texts["message"].values():
         check_format(template, "message", path)
+    evidence = _validate_evidence(data.get("evidence"), path)
     sources = data["sources"]
     if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources):
         raise _err(path, "sources: expected a non-empty list of strings")
@@ -435,6 +458,7 @@ def parse_rule(data: Any, path: Path | None = None) -> Rule:
         metric=metric,
         requires=_validate_requires(data.get("requires"), path),
         escalate=dict(escalate) if escalate is not None else None,
+        evidence=evidence,
         path=path,
         raw=dict(data),
     )

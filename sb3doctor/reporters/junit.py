@@ -132,7 +132,8 @@ def _details(f: Finding, case: Case) -> str:
     if f.metric:
         lines.append(f"metric: {f.metric}")
     if f.observed is not None or f.threshold is not None:
-        lines.append(f"observed: {fmt_number(f.observed)}  threshold: {fmt_number(f.threshold)}")
+        observed, threshold = f.evidence_text("observed"), f.evidence_text("threshold")
+        lines.append(f"observed: {observed or '-'}  threshold: {threshold or '-'}")
     if f.window:
         lines.append(f"window: {f.window}")
     if f.steps:

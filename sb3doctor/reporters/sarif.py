@@ -134,6 +134,8 @@ def _result(
         "window": f.window,
         "steps": list(f.steps) if f.steps else None,
     }
+    if f.evidence:
+        props["evidence"] = dict(f.evidence)  # observed / threshold with their units
     if f.advice:
         props["advice"] = [a.to_dict() for a in f.advice]
     if expectation is not None and expectation.per_run:

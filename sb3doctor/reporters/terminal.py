@@ -156,10 +156,11 @@ def _finding(f: Finding, lang: str, width: int) -> Text:
         text.append(f"  {f.metric}", style="cyan")
     text.append("\n    " + _hanging(f.message, 4, width))
     parts = []
-    if f.observed is not None:
-        parts.append(f"{t('observed', lang)} {fmt_num(f.observed)}")
-    if f.threshold is not None:
-        parts.append(f"{t('threshold', lang)} {fmt_num(f.threshold)}")
+    # The rule's wording where it gives one (its unit: a share of updates, steps), else the number.
+    for key in ("observed", "threshold"):
+        value = f.evidence_text(key)
+        if value is not None:
+            parts.append(f"{t(key, lang)} {value}")
     if f.window:
         parts.append(f.window)
     if f.steps is not None:

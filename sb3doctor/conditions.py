@@ -691,17 +691,36 @@ def _counter_ratio(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     return _judge_stat(ev, cond, values, value)
 
 
+def _merged_extra(results: Sequence[Evidence]) -> dict[str, Any]:
+    """The ``extra`` numbers of several held results, the first one's winning on a clash: a
+    message's ``{ref[...]}`` may name a number that any part of its condition measured (the
+    best stretch of a ``return_level`` inside an ``all_of`` led by a ``budget`` check)."""
+    merged: dict[str, Any] = {}
+    for r in results:
+        if r.held:
+            for key, value in r.extra.items():
+                merged.setdefault(key, value)
+    return merged
+
+
 def _all_of(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     results = [evaluate(c, ctx) for c in sub_conditions(cond)]
     first = results[0] if results else Evidence(False)
-    return _with_held(first, bool(results) and all(r.held for r in results))
+    ev = _with_held(first, bool(results) and all(r.held for r in results))
+    if ev.held:
+        ev.extra = _merged_extra(results)
+    return ev
 
 
 def _any_of(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     results = [evaluate(c, ctx) for c in sub_conditions(cond)]
     held = [r for r in results if r.held]
     if held:
-        return held[0]
+        if len(held) == 1:
+            return held[0]
+        out = _with_held(held[0], True)
+        out.extra = _merged_extra(held)
+        return out
     return _with_held(results[0], False) if results else Evidence(False)
 
 

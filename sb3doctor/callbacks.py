@@ -209,6 +209,12 @@ class DoctorCallback(BaseCallback):
             for f in current.values():
                 if self._stops(f):
                     self.stop_reason = f"{f.rule} {f.name} ({f.severity}): {f.message}"
+                    root = current.get(f.caused_by) if f.caused_by else None
+                    if root is not None:  # name the cause the user can change, not just the symptom
+                        self.stop_reason += f"; because of {root.rule}: {root.message}"
+                        self.stop_reason += "".join(
+                            f"; {a.param} {a.current} -> {a.suggested}" for a in root.advice
+                        )
                     self.stopped_at = step
                     lines.append(f"sb3doctor: stopping training at step {step}: {self.stop_reason}")
                     break

@@ -174,21 +174,73 @@ def _err(path: Path | None, msg: str) -> ConfigError:
     return ConfigError(msg, path)
 
 
-def _localized(value: Any, key: str, path: Path | None) -> dict[str, str]:
+class RuleProblems(ConfigError):
+    """A rule file with one or more problems; ``problems`` lists them, ``YAML.path: what``.
+
+    The message names them all on one line (the CLI's error lines stay one line);
+    ``rules --check`` prints one problem per line.
+    """
+
+    def __init__(self, problems: list[str], path: Path | None = None) -> None:
+        self.problems = problems
+        text = problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + "; ".join(problems)
+        super().__init__(text, path)
+
+
+class Problems:
+    """Every problem found in one rule, each as ``YAML.path: what is wrong``.
+
+    Validation goes on after a problem, so that a rule file with five missing keys is fixed
+    in one round, not five. Checks that depend on a broken part (a condition without a kind)
+    are skipped rather than reported twice.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        """Record that the value at ``where`` (``condition.all_of[0].window.last``) is wrong."""
+        self.items.append(f"{where}: {message}" if where else message)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def error(self, path: Path | None) -> RuleProblems:
+        """One error listing every problem (``; ``-separated: errors are one line each)."""
+        return RuleProblems(list(self.items), path)
+
+    def raise_if_any(self, path: Path | None) -> None:
+        """Raise :meth:`error` when a problem was recorded."""
+        if self.items:
+            raise self.error(path)
+
+
+def _localized(value: Any, key: str, path: Path | None, problems: Problems | None = None) -> dict[str, str]:
+    """A text that is a string or ``{en: ..., zh: ...}`` (English required)."""
+    own = problems if problems is not None else Problems()
+    out: dict[str, str] = {}
     if isinstance(value, str):
-        return {"en": value}
-    if isinstance(value, Mapping) and isinstance(value.get("en"), str):
+        out = {"en": value}
+    elif isinstance(value, Mapping) and isinstance(value.get("en"), str):
         bad = [k for k in value if k not in ("en", "zh")]
-        if bad:
-            raise _err(path, f"{key}: unknown language {bad[0]!r} (use en, zh)")
-        if not all(isinstance(v, str) for v in value.values()):
-            raise _err(path, f"{key}: every translation must be a string")
-        return dict(value)
-    raise _err(path, f"{key}: expected a string or {{en: ..., zh: ...}}")
+        for k in bad:
+            own.add(f"{key}.{k}", "unknown language (use en, zh)")
+        wrong = [k for k, v in value.items() if k in ("en", "zh") and not isinstance(v, str)]
+        for k in wrong:
+            own.add(f"{key}.{k}", "every translation must be a string")
+        out = {k: v for k, v in value.items() if k in ("en", "zh") and isinstance(v, str)}
+    else:
+        own.add(key, "expected a string or {en: ..., zh: ...}")
+    if problems is None:
+        own.raise_if_any(path)
+    return out
 
 
-def check_format(template: str, where: str, path: Path | None, extra: Iterable[str] = ()) -> None:
+def check_format(
+    template: str, where: str, path: Path | None, extra: Iterable[str] = (), problems: Problems | None = None
+) -> None:
     """Reject a message template whose fields the engine cannot fill."""
+    own = problems if problems is not None else Problems()
     allowed = set(MESSAGE_FIELDS) | set(extra)
     try:
         for _, fname, spec, conversion in string.Formatter().parse(template):
@@ -196,84 +248,114 @@ def check_format(template: str, where: str, path: Path | None, extra: Iterable[s
                 continue
             m = _FIELD_RE.match(fname)
             root = m.group(1) if m else None
-            # A field is a plain name, or hp[name] / ref[name]: no attribute access, no
-            # other indexing, so a rule file can never reach into Python objects.
+            # A field is a plain name, or hp[name] / ref[name] / cond[name]: no attribute
+            # access, no other indexing, so a rule file can never reach into Python objects.
             if root not in allowed or (m and m.group(2) and root not in _INDEXED_FIELDS):
-                raise _err(
-                    path,
-                    f"{where}: unknown field {{{fname}}} (allowed: {', '.join(sorted(allowed))}, "
+                own.add(
+                    where,
+                    f"unknown field {{{fname}}} (allowed: {', '.join(sorted(allowed))}, "
                     "hp[NAME], ref[NAME], cond[NAME])",
                 )
+                continue
             if conversion is not None:
-                raise _err(path, f"{where}: field {{{fname}}}: conversions (!r, !s) are not allowed")
+                own.add(where, f"field {{{fname}}}: conversions (!r, !s) are not allowed")
             if spec and not _SPEC_RE.match(spec):
-                raise _err(path, f"{where}: field {{{fname}}}: format spec {spec!r} is not allowed "
-                           "(use e.g. .3g, .0%, .1f, >8)")  # fmt: skip
+                own.add(where, f"field {{{fname}}}: format spec {spec!r} is not allowed "
+                        "(use e.g. .3g, .0%, .1f, >8)")  # fmt: skip
     except ValueError as exc:
-        raise _err(path, f"{where}: bad format string ({exc})") from None
+        own.add(where, f"bad format string ({exc})")
+    if problems is None:
+        own.raise_if_any(path)
 
 
-def validate_window(window: Any, where: str, path: Path | None) -> None:
-    """``all``, or a one-key mapping of ``last``/``first`` (int) or ``last_frac``/``from_frac`` (0-1)."""
+def validate_window(window: Any, where: str, path: Path | None, problems: Problems | None = None) -> None:
+    """``all``, or a one-key mapping of ``last``/``first`` (int) or ``last_frac``/``from_frac`` (0-1).
+
+    :param where: the YAML path of the window itself (``condition.window``)
+    """
+    own = problems if problems is not None else Problems()
     if window is None or window == "all":
         return
     if not isinstance(window, Mapping) or len(window) != 1:
-        raise _err(path, f"{where}: window must be 'all' or one of {{last: N}}, {{first: N}}, "
-                   "{last_frac: F}, {from_frac: F}")  # fmt: skip
-    key, arg = next(iter(window.items()))
-    if key not in _WINDOW_KEYS:
-        raise _err(path, f"{where}: unknown window {key!r} (use {', '.join(_WINDOW_KEYS)})")
-    if _WINDOW_KEYS[key] is int:
-        if not isinstance(arg, int) or isinstance(arg, bool) or arg < 1:
-            raise _err(path, f"{where}: window {key} needs a positive integer")
-    elif not isinstance(arg, (int, float)) or isinstance(arg, bool) or not 0 <= arg <= 1:
-        raise _err(path, f"{where}: window {key} needs a fraction between 0 and 1")
+        own.add(where, "must be 'all' or one of {last: N}, {first: N}, {last_frac: F}, {from_frac: F}, "
+                "{first_frac: F}")  # fmt: skip
+    else:
+        key, arg = next(iter(window.items()))
+        if key not in _WINDOW_KEYS:
+            own.add(f"{where}.{key}", f"unknown window (use {', '.join(_WINDOW_KEYS)})")
+        elif _WINDOW_KEYS[key] is int:
+            if not isinstance(arg, int) or isinstance(arg, bool) or arg < 1:
+                own.add(f"{where}.{key}", "needs a positive integer")
+        elif not isinstance(arg, (int, float)) or isinstance(arg, bool) or not 0 <= arg <= 1:
+            own.add(f"{where}.{key}", "needs a fraction between 0 and 1")
+    if problems is None:
+        own.raise_if_any(path)
 
 
-def validate_condition(cond: Any, where: str, path: Path | None, *, has_metric: bool) -> None:
-    """Check one condition (recursively for combinators) against the closed set of kinds."""
+def validate_condition(
+    cond: Any, where: str, path: Path | None, *, has_metric: bool, problems: Problems | None = None
+) -> None:
+    """Check one condition (recursively for combinators) against the closed set of kinds.
+
+    :param where: the YAML path of the condition (``condition``, ``escalate.condition``)
+    :param problems: where to record problems; without it the first call raises them all
+    """
+    own = problems if problems is not None else Problems()
+    _check_condition(cond, where, has_metric, own)
+    if problems is None:
+        own.raise_if_any(path)
+
+
+def _check_condition(cond: Any, where: str, has_metric: bool, problems: Problems) -> None:
     if not isinstance(cond, Mapping):
-        raise _err(path, f"{where}: a condition must be a mapping")
+        problems.add(where, "a condition must be a mapping")
+        return
     kind = kind_of(cond)
     if kind not in KINDS:
-        raise _err(path, f"{where}: unknown condition kind {kind or '(none)'!r} (use {', '.join(KINDS)})")
+        problems.add(f"{where}.kind", f"unknown condition kind {kind or '(none)'!r} (use {', '.join(KINDS)})")
+        return
     if kind in COMBINATORS:
         allowed = {"kind", kind, "conditions", "condition"}
-        extra = [k for k in cond if k not in allowed]
-        if extra:
-            raise _err(path, f"{where}: unknown key {extra[0]!r} in {kind}")
+        for k in cond:
+            if k not in allowed:
+                problems.add(f"{where}.{k}", f"unknown key in {kind}")
         subs = sub_conditions(cond)
         if not subs or (kind == "not" and len(subs) != 1):
-            raise _err(
-                path, f"{where}: {kind} needs {'one condition' if kind == 'not' else 'a list of conditions'}"
+            problems.add(
+                f"{where}.{kind}", "needs one condition" if kind == "not" else "needs a list of conditions"
             )
+            return
         for i, sub in enumerate(subs):
-            validate_condition(sub, f"{where}.{kind}[{i}]", path, has_metric=has_metric)
+            sub_where = f"{where}.{kind}" if kind == "not" else f"{where}.{kind}[{i}]"
+            _check_condition(sub, sub_where, has_metric, problems)
         return
     required, optional = _COND_KEYS[kind]
     for key in cond:
         if key not in ("kind", "metric", *required, *optional):
-            raise _err(path, f"{where}: unknown key {key!r} for kind {kind}")
+            problems.add(
+                f"{where}.{key}", f"unknown key for kind {kind} (use {', '.join((*required, *optional))})"
+            )
     for key in required:
         if key not in cond:
-            raise _err(path, f"{where}: kind {kind} needs {key!r}")
+            problems.add(f"{where}.{key}", f"missing (kind {kind} needs it)")
     if kind == "non_finite":
         if not (has_metric or "metric" in cond or "metrics" in cond):
-            raise _err(path, f"{where}: non_finite needs 'metrics' or a metric")
+            problems.add(f"{where}.metrics", "non_finite needs 'metrics' or a metric")
     elif not (has_metric or "metric" in cond):
-        raise _err(path, f"{where}: no metric (give the rule a 'metric' or the condition one)")
+        problems.add(f"{where}.metric", "missing (give the rule a 'metric' or the condition one)")
     for key in _NUMBER_KEYS:
         if key in cond:
             v = cond[key]
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
                 hint = " (YAML reads 1e-3 as text: write 0.001 or 1.0e-3)" if isinstance(v, str) else ""
-                raise _err(path, f"{where}: {key} must be a finite number, not {v!r}{hint}")
+                problems.add(f"{where}.{key}", f"must be a finite number, not {v!r}{hint}")
     for key, choices in _CHOICES.items():
         if key in cond and cond[key] not in choices:
-            raise _err(path, f"{where}: {key} must be one of {', '.join(map(str, choices))}")
-    validate_window(cond.get("window"), where, path)
+            problems.add(f"{where}.{key}", f"must be one of {', '.join(map(str, choices))}")
+    before = len(problems.items)
+    validate_window(cond.get("window"), f"{where}.window", None, problems)
     window = cond.get("window")
-    if isinstance(window, Mapping) and len(window) == 1:
+    if len(problems.items) == before and isinstance(window, Mapping) and len(window) == 1:
         wkey, warg = next(iter(window.items()))
         min_points = cond.get("min_points", 3)
         # `window: {last: 1}` with the default min_points 3 loads but can never hold.
@@ -284,166 +366,194 @@ def validate_condition(cond: Any, where: str, path: Path | None, *, has_metric: 
             and kind in _USES_MIN_POINTS
             and min_points > warg
         ):
-            raise _err(
-                path,
-                f"{where}: window {{{wkey}: {warg}}} holds fewer points than min_points "
+            problems.add(
+                f"{where}.window.{wkey}",
+                f"window {{{wkey}: {warg}}} holds fewer points than min_points "
                 f"({min_points:g}), so the condition can never hold: set min_points to at most the window",
             )
     for key in ("early", "late"):
         if key in cond:
-            validate_window(cond[key], f"{where}.{key}", path)
+            validate_window(cond[key], f"{where}.{key}", None, problems)
     for key in ("metric", "of"):
         if key in cond and not isinstance(cond[key], str):
-            raise _err(path, f"{where}: {key} must be a metric name")
+            problems.add(f"{where}.{key}", "must be a metric name")
     for key in ("present", "metrics"):
         if key in cond:
             v = cond[key]
             if not (isinstance(v, str) or (isinstance(v, list) and v and all(isinstance(x, str) for x in v))):
-                raise _err(path, f"{where}: {key} must be a metric name or a list of them")
+                problems.add(f"{where}.{key}", "must be a metric name or a list of them")
 
 
-def _validate_requires(requires: Any, path: Path | None) -> dict[str, Any]:
+def _validate_requires(requires: Any, problems: Problems, where: str = "requires") -> dict[str, Any]:
     if requires is None:
         return {}
     if not isinstance(requires, Mapping):
-        raise _err(path, "requires: expected a mapping of hyperparameter -> value or {op: value}")
+        problems.add(where, "expected a mapping of hyperparameter -> value or {op: value}")
+        return {}
     for key, want in requires.items():
         if isinstance(want, Mapping) and (len(want) != 1 or next(iter(want)) not in _REQUIRE_OPS):
-            raise _err(path, f"requires.{key}: use one of {', '.join(_REQUIRE_OPS)} as the only key")
+            problems.add(f"{where}.{key}", f"use one of {', '.join(_REQUIRE_OPS)} as the only key")
     return dict(requires)
 
 
-def _validate_advice(advice: Any, path: Path | None) -> list[dict[str, Any]]:
+def _validate_advice(advice: Any, problems: Problems) -> list[dict[str, Any]]:
     if not isinstance(advice, list) or not advice:
-        raise _err(path, "advice: expected a non-empty list")
+        problems.add("advice", "expected a non-empty list")
+        return []
     out = []
     for i, item in enumerate(advice):
         where = f"advice[{i}]"
-        if not isinstance(item, Mapping) or not isinstance(item.get("param"), str):
-            raise _err(path, f"{where}: each item needs a 'param'")
+        if not isinstance(item, Mapping):
+            problems.add(where, "expected a mapping with a 'param'")
+            continue
+        if not isinstance(item.get("param"), str):
+            problems.add(f"{where}.param", "missing (each item names the hyperparameter it changes)")
         for key in item:
             if key not in ADVICE_KEYS:
-                raise _err(path, f"{where}: unknown key {key!r} (use {', '.join(ADVICE_KEYS)})")
+                problems.add(f"{where}.{key}", f"unknown key (use {', '.join(ADVICE_KEYS)})")
         actions = [k for k in ("scale", "set", "add") if k in item]
         if len(actions) > 1:
-            raise _err(path, f"{where}: use only one of scale, set, add")
+            problems.add(where, "use only one of scale, set, add")
         if not actions and "text" not in item:
-            raise _err(path, f"{where}: needs scale, set, add or text")
+            problems.add(where, "needs scale, set, add or text")
         for key in ("scale", "add", "min", "max"):
             if key in item and (not isinstance(item[key], (int, float)) or isinstance(item[key], bool)):
-                raise _err(path, f"{where}: {key} must be a number")
+                problems.add(f"{where}.{key}", "must be a number")
         when = item.get("when")
         if when is not None:
             if not isinstance(when, Mapping) or not when or any(k not in _WHEN_KEYS for k in when):
-                raise _err(path, f"{where}.when: a mapping of {', '.join(_WHEN_KEYS)}")
-            if "hyperparams" in when:
-                _validate_requires(when["hyperparams"], path)
+                problems.add(f"{where}.when", f"a mapping of {', '.join(_WHEN_KEYS)}")
+            elif "hyperparams" in when:
+                _validate_requires(when["hyperparams"], problems, f"{where}.when.hyperparams")
         if "reference" in item and not isinstance(item["reference"], bool):
-            raise _err(path, f"{where}.reference: true or false")
+            problems.add(f"{where}.reference", "true or false")
         entry = dict(item)
         if "text" in item:
-            entry["text"] = _localized(item["text"], f"{where}.text", path)
-            for text in entry["text"].values():
-                check_format(text, f"{where}.text", path, extra=("current", "suggested", "param"))
+            entry["text"] = _localized(item["text"], f"{where}.text", None, problems)
+            for lang, text in entry["text"].items():
+                check_format(text, f"{where}.text.{lang}", None, ("current", "suggested", "param"), problems)
         out.append(entry)
     return out
 
 
-def _validate_evidence(evidence: Any, path: Path | None) -> dict[str, dict[str, str]]:
+def _validate_evidence(evidence: Any, problems: Problems) -> dict[str, dict[str, str]]:
     """``evidence: {observed: TEXT, threshold: TEXT, window: TEXT}``, each optional and localized."""
     if evidence is None:
         return {}
     if not isinstance(evidence, Mapping) or not evidence:
-        raise _err(path, f"evidence: expected a mapping of {', '.join(EVIDENCE_KEYS)}")
+        problems.add("evidence", f"expected a mapping of {', '.join(EVIDENCE_KEYS)}")
+        return {}
     out: dict[str, dict[str, str]] = {}
     for key, value in evidence.items():
         if key not in EVIDENCE_KEYS:
-            raise _err(path, f"evidence: unknown key {key!r} (use {', '.join(EVIDENCE_KEYS)})")
-        out[key] = _localized(value, f"evidence.{key}", path)
-        for template in out[key].values():
-            check_format(template, f"evidence.{key}", path)
+            problems.add(f"evidence.{key}", f"unknown key (use {', '.join(EVIDENCE_KEYS)})")
+            continue
+        out[key] = _localized(value, f"evidence.{key}", None, problems)
+        for lang, template in out[key].items():
+            check_format(template, f"evidence.{key}.{lang}", None, problems=problems)
     return out
 
 
-def _validate_examples(examples: Any, path: Path | None) -> list[dict[str, Any]]:
+def _validate_examples(examples: Any, problems: Problems) -> list[dict[str, Any]]:
     if not isinstance(examples, list) or not examples:
-        raise _err(path, "examples: expected a non-empty list")
+        problems.add("examples", "expected a non-empty list")
+        return []
     for i, ex in enumerate(examples):
         where = f"examples[{i}]"
         if not isinstance(ex, Mapping):
-            raise _err(path, f"{where}: expected a mapping")
+            problems.add(where, "expected a mapping")
+            continue
         for key in ex:
             if key not in EXAMPLE_KEYS:
-                raise _err(path, f"{where}: unknown key {key!r} (use {', '.join(EXAMPLE_KEYS)})")
+                problems.add(f"{where}.{key}", f"unknown key (use {', '.join(EXAMPLE_KEYS)})")
         if ex.get("expect") not in ("fire", "quiet"):
-            raise _err(path, f"{where}: expect must be fire or quiet")
+            problems.add(f"{where}.expect", "must be fire or quiet")
         series = ex.get("series", {})
         if not isinstance(series, Mapping):
-            raise _err(path, f"{where}: series must map metric names to lists of numbers")
+            problems.add(f"{where}.series", "must map metric names to lists of numbers")
+            series = {}
         for metric, values in series.items():
             if not isinstance(values, list):
-                raise _err(path, f"{where}: series {metric}: expected a list of numbers")
-            for v in values:
+                problems.add(f"{where}.series.{metric}", "expected a list of numbers")
+                continue
+            for j, v in enumerate(values):
                 if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
                     # PyYAML reads 1e3 (no dot) as a string: say so, it is an easy trap.
-                    raise _err(
-                        path, f"{where}: series {metric}: {v!r} is not a number (write 1000 or 1.0e+3)"
+                    problems.add(
+                        f"{where}.series.{metric}[{j}]", f"{v!r} is not a number (write 1000 or 1.0e+3)"
                     )
         if "severity" in ex and ex["severity"] not in SEVERITIES:
-            raise _err(path, f"{where}: severity must be one of {', '.join(SEVERITIES)}")
-    return [dict(ex) for ex in examples]
+            problems.add(f"{where}.severity", f"must be one of {', '.join(SEVERITIES)}")
+    return [dict(ex) for ex in examples if isinstance(ex, Mapping)]
 
 
 def parse_rule(data: Any, path: Path | None = None) -> Rule:
     """Validate one parsed rule mapping and build a :class:`Rule`.
 
-    :raises ConfigError: the rule breaks the schema (the message names the key)
+    Every problem is collected before anything is raised, so that one error names them all.
+
+    :raises ConfigError: the rule breaks the schema; the message lists each problem as
+        ``YAML.path: what is wrong`` (``condition.window.last: needs a positive integer``)
     """
     if not isinstance(data, Mapping):
         raise _err(path, "a rule file must hold one mapping")
+    problems = Problems()
     for key in data:
         if key not in REQUIRED and key not in OPTIONAL:
-            raise _err(path, f"unknown key {key!r}")
+            problems.add(str(key), "unknown key")
     for key in REQUIRED:
         if key not in data:
-            raise _err(path, f"missing required key {key!r}")
-    rid = data["id"]
-    if not isinstance(rid, str) or not _ID_RE.match(rid):
-        raise _err(path, f"id {rid!r} must be upper-case words joined by '-', e.g. PPO-KL-HIGH")
-    if not isinstance(data["name"], str) or not _NAME_RE.match(data["name"]):
-        raise _err(path, f"name {data['name']!r} must be kebab-case, e.g. approx-kl-too-high")
-    if data["category"] not in CATEGORIES:
-        raise _err(path, f"unknown category {data['category']!r} (see rules/SCHEMA.md)")
-    if data["severity"] not in SEVERITIES:
-        raise _err(path, f"severity must be one of {', '.join(SEVERITIES)}")
-    applies = data["applies_to"]
+            problems.add(key, "missing required key")
+    rid = data.get("id")
+    if "id" in data and (not isinstance(rid, str) or not _ID_RE.match(rid)):
+        problems.add("id", f"{rid!r} must be upper-case words joined by '-', e.g. PPO-KL-HIGH")
+    name = data.get("name")
+    if "name" in data and (not isinstance(name, str) or not _NAME_RE.match(name)):
+        problems.add("name", f"{name!r} must be kebab-case, e.g. approx-kl-too-high")
+    if "category" in data and data["category"] not in CATEGORIES:
+        problems.add("category", f"unknown category {data['category']!r} (see rules/SCHEMA.md)")
+    if "severity" in data and data["severity"] not in SEVERITIES:
+        problems.add("severity", f"must be one of {', '.join(SEVERITIES)}")
+    applies = data.get("applies_to", ["all"])
     if isinstance(applies, str):
         applies = [applies]
     if not isinstance(applies, list) or not applies:
-        raise _err(path, "applies_to: expected a list of algorithms or [all]")
-    for algo in applies:
+        problems.add("applies_to", "expected a list of algorithms or [all]")
+        applies = ["all"]
+    for i, algo in enumerate(applies):
         if algo != "all" and algo not in ALGORITHMS:
-            raise _err(path, f"applies_to: unknown algorithm {algo!r} (use {', '.join(ALGORITHMS)} or all)")
+            problems.add(
+                f"applies_to[{i}]", f"unknown algorithm {algo!r} (use {', '.join(ALGORITHMS)} or all)"
+            )
     metric = data.get("metric")
     if metric is not None and not isinstance(metric, str):
-        raise _err(path, "metric must be a metric name")
-    validate_condition(data["condition"], "condition", path, has_metric=metric is not None)
+        problems.add("metric", "must be a metric name")
+    if "condition" in data:
+        _check_condition(data["condition"], "condition", metric is not None, problems)
     escalate = data.get("escalate")
     if escalate is not None:
         if not isinstance(escalate, Mapping) or set(escalate) != {"severity", "condition"}:
-            raise _err(path, "escalate: needs exactly 'severity' and 'condition'")
-        if escalate["severity"] not in SEVERITIES:
-            raise _err(path, f"escalate.severity must be one of {', '.join(SEVERITIES)}")
-        validate_condition(escalate["condition"], "escalate.condition", path, has_metric=metric is not None)
-    texts = {k: _localized(data[k], k, path) for k in TEXT_FIELDS}
-    for template in texts["message"].values():
-        check_format(template, "message", path)
-    evidence = _validate_evidence(data.get("evidence"), path)
-    sources = data["sources"]
-    if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources):
-        raise _err(path, "sources: expected a non-empty list of strings")
+            problems.add("escalate", "needs exactly 'severity' and 'condition'")
+            escalate = None
+        else:
+            if escalate["severity"] not in SEVERITIES:
+                problems.add("escalate.severity", f"must be one of {', '.join(SEVERITIES)}")
+            _check_condition(escalate["condition"], "escalate.condition", metric is not None, problems)
+    texts = {k: _localized(data[k], k, None, problems) if k in data else {} for k in TEXT_FIELDS}
+    for lang, template in texts["message"].items():
+        check_format(template, f"message.{lang}", None, problems=problems)
+    evidence = _validate_evidence(data.get("evidence"), problems)
+    sources = data.get("sources")
+    if "sources" in data and (
+        not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources)
+    ):
+        problems.add("sources", "expected a non-empty list of strings")
+    advice = _validate_advice(data["advice"], problems) if "advice" in data else []
+    examples = _validate_examples(data["examples"], problems) if "examples" in data else []
+    requires = _validate_requires(data.get("requires"), problems)
+    problems.raise_if_any(path)
     return Rule(
-        id=rid,
+        id=data["id"],
         name=data["name"],
         category=data["category"],
         severity=data["severity"],
@@ -452,11 +562,11 @@ def parse_rule(data: Any, path: Path | None = None) -> Rule:
         message=texts["message"],
         why=texts["why"],
         false_alarms=texts["false_alarms"],
-        advice=_validate_advice(data["advice"], path),
-        sources=list(sources),
-        examples=_validate_examples(data["examples"], path),
+        advice=advice,
+        sources=list(data["sources"]),
+        examples=examples,
         metric=metric,
-        requires=_validate_requires(data.get("requires"), path),
+        requires=requires,
         escalate=dict(escalate) if escalate is not None else None,
         evidence=evidence,
         path=path,

@@ -261,7 +261,7 @@ def analyze_command(
 def _check_rule_files(files: tuple[str, ...]) -> int:
     """``rules --check``: load each file as a rule and run its examples."""
     from sb3doctor.engine import evaluate
-    from sb3doctor.ruleset import example_run, load_rule_file
+    from sb3doctor.ruleset import RuleProblems, example_run, load_rule_file
 
     code = 0
     for name in files:
@@ -272,6 +272,14 @@ def _check_rule_files(files: tuple[str, ...]) -> int:
             continue
         try:
             rule = load_rule_file(path)
+        except RuleProblems as exc:
+            # Every problem of the file, one per line, so that it is fixed in one round.
+            n = len(exc.problems)
+            click.echo(f"sb3doctor: error: {path}: {n} problem{'s' if n > 1 else ''}:", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            code = 2
+            continue
         except SB3DoctorError as exc:
             click.echo(f"sb3doctor: error: {exc}", err=True)
             code = 2

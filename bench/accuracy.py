@@ -3,7 +3,8 @@
 The runs are the real SB3 trainings under ``bench/benchmark/runs/`` (``make_runs.py``), their
 labels come from their own numbers by the written protocol (``bench/benchmark/PROTOCOL.md``,
 ``label.py`` -> ``labels.json``), and a fixed hash splits them into ``dev`` (rules may be
-tuned on it) and ``test`` (only reported). By default only ``test`` is scored.
+tuned on it) and ``test`` (only reported). ``holdout`` holds third seeds trained after round 2's
+rules were written (``specs.HOLDOUT``), scored once. By default only ``test`` is scored.
 
 For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
 on prefixes of it (the first 25%, 50%, 75% of its steps, and every 5% for the time to detect),
@@ -15,8 +16,9 @@ It prints, side by side in one run:
 - per category: TP, FP, FN, precision and recall with 95% Wilson intervals, for sb3doctor and
   for the peer zen-rl (``bench/peers/zen_rl.py``) on the same runs;
 - the root-cause confusion table (label -> the category of the first root finding);
-- per cut: recall, healthy runs with a warning/error, and the median time to detect (the first
-  5% cut at which the label is found, as a fraction of the run);
+- per cut: recall, healthy runs with a warning/error, and per category the recall, the false
+  alarms and the median time to detect (the first 5% cut at which the label is found, as a
+  fraction of the run);
 - advice checks: every ``lr_too_high`` run's learning-rate advice within 10x of SB3's default or
   rl-zoo's value, and no run with contradictory or no-op advice.
 
@@ -27,6 +29,7 @@ Usage::
 
     python bench/accuracy.py                  # test split
     python bench/accuracy.py --split dev      # the split rules may be tuned on
+    python bench/accuracy.py --split holdout  # third seeds trained after the rules were written
     python bench/accuracy.py --no-peer        # without zen-rl
     python bench/accuracy.py --check          # exit 1 unless the done-when targets hold
     python bench/accuracy.py --json out.json  # every verdict, for inspection
@@ -188,7 +191,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=("test", "dev", "all"), default="test")
+    parser.add_argument("--split", choices=("test", "holdout", "dev", "all"), default="test")
     parser.add_argument("--no-peer", action="store_true", help="skip zen-rl")
     parser.add_argument("--check", action="store_true", help="exit 1 unless the targets hold")
     parser.add_argument("--json", type=Path, help="write every verdict here")
@@ -336,14 +339,29 @@ def main() -> int:
             f"| {ha} of {len(healthy)} |"
         )
     print()
-    print("| category | recall at 25% / 50% / 75% / 100% | median time to detect (fraction of the run) |")
-    print("|---|---|---|")
+    print(
+        "| category | recall at 25% / 50% / 75% / 100% | false alarms at 25% / 50% / 75% / 100% "
+        "| median time to detect (fraction of the run) |"
+    )
+    print("|---|---|---|---|")
     for cat in cats:
         ids = [rid for rid, lab in labels.items() if lab["label"] == cat]
         rec = " / ".join(_pct(sum(1 for r in ids if cat in at_cut[c][r]) / len(ids)) for c in CUTS)
+        # a finding of this category on a run whose label is another one and on which the
+        # protocol did not find the symptom either (the same rule as the precision column)
+        fa = " / ".join(
+            str(
+                sum(
+                    1
+                    for r, lab in labels.items()
+                    if cat in at_cut[c][r] and lab["label"] != cat and cat not in lab["present"]
+                )
+            )
+            for c in CUTS
+        )
         times = [detect_at[r] for r in ids if detect_at[r] is not None]
         med = f"{statistics.median(times):.0%}" if times else "-"
-        print(f"| {cat} | {rec} | {med} ({len(times)} of {len(ids)} detected) |")
+        print(f"| {cat} | {rec} | {fa} | {med} ({len(times)} of {len(ids)} detected) |")
     print()
 
     print("## Advice")

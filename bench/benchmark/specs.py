@@ -551,9 +551,7 @@ HOLDOUT_OF = (
     "episode_stats_frozen-a2c-warehouse-notl", "insufficient_exploration-dqn-mountaincar-eps0",
 )  # fmt: skip
 _BASE = {s.run_id: s for s in SPECS}
-HOLDOUT = [
-    replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + "-s3", seed=3) for rid in HOLDOUT_OF
-]
+HOLDOUT = [replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + "-s3", seed=3) for rid in HOLDOUT_OF]
 HOLDOUT_IDS = frozenset(s.run_id for s in HOLDOUT)
 SPECS += HOLDOUT
 

@@ -114,8 +114,13 @@ class Window:
         amount = f"{self.amount:g}"
         return f"{self.side}{amount}{'%' if self.percent else ''}"
 
-    def describe(self) -> str:
-        """Human wording: ``last 20% of the run`` / ``last 50 points``."""
+    def describe(self, lang: str = "en") -> str:
+        """Human wording: ``last 20% of the run`` / ``last 50 points`` (``最后 20% 的步数``)."""
+        if lang == "zh":
+            side = "最后" if self.side == "last" else "最初"
+            if self.percent:
+                return f"{side} {self.amount:g}% 的步数"
+            return f"{side} {self.amount:g} 个点"
         if self.percent:
             return f"{self.side} {self.amount:g}% of the run"
         return f"{self.side} {self.amount:g} points"
@@ -160,9 +165,13 @@ class Expectation:
         window = f"@{self.window}" if self.window else ""
         return f"{self.metric}:{self.stat}{window}{self.op}{self.value:g}"
 
-    def describe_stat(self) -> str:
-        """``median over the last 20% of the run`` / ``last``."""
-        return f"{self.stat} over the {self.window.describe()}" if self.window else self.stat
+    def describe_stat(self, lang: str = "en") -> str:
+        """``median over the last 20% of the run`` / ``last`` (``最后 20% 的步数的 median``)."""
+        if not self.window:
+            return self.stat
+        if lang == "zh":
+            return f"{self.window.describe(lang)}的 {self.stat}"
+        return f"{self.stat} over the {self.window.describe()}"
 
     def holds(self, observed: float) -> bool:
         """True when ``observed OP value``. NaN never passes (not even ``!=``): a gate must not
@@ -175,7 +184,7 @@ class Expectation:
         """Take the statistic on ``run``; ``observed`` is None when there is nothing to measure."""
         series = run.metrics.get(self.metric)
         if series is None or len(series) == 0:
-            return Measurement(None, 0, None, "not logged")
+            return Measurement(None, 0, None, "not logged", "没有记录")
         series = series.sorted()
         if self.window is None:
             steps, values = list(series.steps), list(series.values)
@@ -183,7 +192,8 @@ class Expectation:
             steps, values = self.window.select(series, run.step_range())
         if not values:
             where = self.window.describe() if self.window else "run"
-            return Measurement(None, 0, None, f"no point in the {where}")
+            where_zh = self.window.describe("zh") if self.window else "整个运行"
+            return Measurement(None, 0, None, f"no point in the {where}", f"{where_zh}中没有数据点")
         return Measurement(_statistic(self.stat, values), len(values), (steps[0], steps[-1]), None)
 
 
@@ -195,6 +205,12 @@ class Measurement:
     n: int
     steps: tuple[int, int] | None
     missing: str | None
+    #: ``missing`` in Chinese
+    missing_zh: str | None = None
+
+    def why_missing(self, lang: str = "en") -> str | None:
+        """Why there is nothing to measure, in ``lang``."""
+        return self.missing_zh if lang == "zh" and self.missing_zh else self.missing
 
 
 @dataclass
@@ -434,8 +450,11 @@ def evaluate_expectations(
     expectations: Sequence[Expectation],
     aggregate: str | None = None,
     group_by: str | None = None,
+    lang: str = "en",
 ) -> list[ExpectationResult]:
     """Check every expectation on every run, or on every group when ``aggregate`` is given.
+
+    :param lang: ``en`` or ``zh``: the language of the failed expectations' messages
 
     :param aggregate: None to check each run on its own; ``median``, ``min``, ``mean`` or
         ``max`` to compare that aggregate of the per-run values of each group instead (so one
@@ -449,11 +468,11 @@ def evaluate_expectations(
     if aggregate is None:
         for run in runs:
             for exp in expectations:
-                results.append(_check_run(run, exp))
+                results.append(_check_run(run, exp, lang))
         return results
     for key, members in group_runs(runs, group_by).items():
         for exp in expectations:
-            results.append(_check_group(key, members, exp, aggregate))
+            results.append(_check_group(key, members, exp, aggregate, lang))
     return results
 
 
@@ -462,24 +481,33 @@ def expectation_findings(results: Iterable[ExpectationResult]) -> list[tuple[Run
     return [(r.run, r.finding) for r in results if r.finding is not None]
 
 
-def _check_run(run: Run, exp: Expectation) -> ExpectationResult:
+def _check_run(run: Run, exp: Expectation, lang: str = "en") -> ExpectationResult:
     m = exp.measure(run)
-    expected = f"expected {exp.describe_stat()} {exp.op} {exp.value:g}"
+    zh = lang == "zh"
+    stat = exp.describe_stat(lang)
+    expected = f"期望 {stat} {exp.op} {exp.value:g}" if zh else f"expected {stat} {exp.op} {exp.value:g}"
     if m.observed is None:
-        message = f"{exp.metric}: {m.missing} in {run.name}{_did_you_mean(exp.metric, run)}; {expected}"
+        hint = _did_you_mean(exp.metric, run, lang)
+        where_run = f"（{run.name}）" if zh else f" in {run.name}"
+        sep = "；" if zh else "; "
+        message = f"{exp.metric}: {m.why_missing(lang)}{where_run}{hint}{sep}{expected}"
         return ExpectationResult(exp, run.name, [run], None, False, _finding(exp, message, None))
     passed = exp.holds(m.observed)
     finding = None
     if not passed:
-        where = f" (n={m.n}, steps {m.steps[0]}-{m.steps[1]})" if m.steps else ""
-        message = (
-            f"{exp.metric} {exp.describe_stat()} = {_fmt(m.observed)}{where}, expected {exp.op} {exp.value:g}"
-        )
+        if zh:
+            where = f"（n={m.n}，步数 {m.steps[0]}-{m.steps[1]}）" if m.steps else ""
+            message = f"{exp.metric} {stat} = {_fmt(m.observed)}{where}，期望 {exp.op} {exp.value:g}"
+        else:
+            where = f" (n={m.n}, steps {m.steps[0]}-{m.steps[1]})" if m.steps else ""
+            message = f"{exp.metric} {stat} = {_fmt(m.observed)}{where}, expected {exp.op} {exp.value:g}"
         finding = _finding(exp, message, m.observed, m.steps)
     return ExpectationResult(exp, run.name, [run], m.observed, passed, finding, n=m.n, steps=m.steps)
 
 
-def _check_group(key: str, members: list[Run], exp: Expectation, how: str) -> ExpectationResult:
+def _check_group(
+    key: str, members: list[Run], exp: Expectation, how: str, lang: str = "en"
+) -> ExpectationResult:
     measures = {run.name: exp.measure(run) for run in members}
     per_run = {name: m.observed for name, m in measures.items()}
     values_text = ", ".join(f"{name} {_fmt(v)}" for name, v in per_run.items())
@@ -488,12 +516,19 @@ def _check_group(key: str, members: list[Run], exp: Expectation, how: str) -> Ex
     if missing:
         # A run without the metric is a broken run (no Monitor wrapper, a typo in the metric),
         # not an unlucky seed: the group fails, naming the runs.
-        reasons = ", ".join(f"{name} ({measures[name].missing})" for name in missing)
-        message = (
-            f"{exp.metric}: nothing to measure in {len(missing)} of {len(members)} runs of {key}: "
-            f"{reasons}{_did_you_mean(exp.metric, members[0])}; expected {exp.describe_stat()} "
-            f"({how} across runs) {exp.op} {exp.value:g}"
-        )
+        reasons = ", ".join(f"{name} ({measures[name].why_missing(lang)})" for name in missing)
+        hint = _did_you_mean(exp.metric, members[0], lang)
+        if lang == "zh":
+            message = (
+                f"{exp.metric}：{key} 的 {len(members)} 个运行中有 {len(missing)} 个无法测量："
+                f"{reasons}{hint}；期望 {exp.describe_stat(lang)}（各运行的 {how}）{exp.op} {exp.value:g}"
+            )
+        else:
+            message = (
+                f"{exp.metric}: nothing to measure in {len(missing)} of {len(members)} runs of {key}: "
+                f"{reasons}{hint}; expected {exp.describe_stat()} "
+                f"({how} across runs) {exp.op} {exp.value:g}"
+            )
         result.finding = _finding(exp, message, None)
         return result
     values = [v for v in per_run.values() if v is not None]
@@ -502,15 +537,26 @@ def _check_group(key: str, members: list[Run], exp: Expectation, how: str) -> Ex
     result.passed = exp.holds(observed)
     if not result.passed:
         spread = result.spread()
-        spread_text = (
-            f"spread min {_fmt(spread[0])} / median {_fmt(spread[1])} / max {_fmt(spread[2])}"
-            if spread
-            else "no finite value"
-        )
-        message = (
-            f"{exp.metric} {exp.describe_stat()} ({how} across {len(members)} runs of {key}) = "
-            f"{_fmt(observed)}, expected {exp.op} {exp.value:g}; {spread_text}; per run: {values_text}"
-        )
+        if lang == "zh":
+            spread_text = (
+                f"分布 最小 {_fmt(spread[0])} / 中位数 {_fmt(spread[1])} / 最大 {_fmt(spread[2])}"
+                if spread
+                else "没有有限值"
+            )
+            message = (
+                f"{exp.metric} {exp.describe_stat(lang)}（{key} 的 {len(members)} 个运行的 {how}）= "
+                f"{_fmt(observed)}，期望 {exp.op} {exp.value:g}；{spread_text}；各运行：{values_text}"
+            )
+        else:
+            spread_text = (
+                f"spread min {_fmt(spread[0])} / median {_fmt(spread[1])} / max {_fmt(spread[2])}"
+                if spread
+                else "no finite value"
+            )
+            message = (
+                f"{exp.metric} {exp.describe_stat()} ({how} across {len(members)} runs of {key}) = "
+                f"{_fmt(observed)}, expected {exp.op} {exp.value:g}; {spread_text}; per run: {values_text}"
+            )
         result.finding = _finding(exp, message, observed)
     return result
 
@@ -532,6 +578,8 @@ def _finding(
     )
 
 
-def _did_you_mean(metric: str, run: Run) -> str:
+def _did_you_mean(metric: str, run: Run, lang: str = "en") -> str:
     close = difflib.get_close_matches(metric, list(run.metrics), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close and close[0] != metric else ""
+    if not close or close[0] == metric:
+        return ""
+    return f"（是不是 {close[0]}？）" if lang == "zh" else f" (did you mean {close[0]}?)"

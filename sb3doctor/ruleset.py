@@ -53,7 +53,7 @@ ALGORITHMS: tuple[str, ...] = (
 
 REQUIRED = ("id", "name", "category", "severity", "applies_to", "condition", "message", "why",
             "false_alarms", "advice", "sources", "examples")  # fmt: skip
-OPTIONAL = ("requires", "metric", "escalate", "evidence")
+OPTIONAL = ("requires", "metric", "escalate", "evidence", "title")
 #: What a rule's ``evidence:`` may label: the observed statistic, its threshold and the window.
 EVIDENCE_KEYS = ("observed", "threshold", "window")
 TEXT_FIELDS = ("message", "why", "false_alarms")
@@ -149,6 +149,8 @@ class Rule:
     #: ``observed``/``threshold``/``window`` -> localized template: how the evidence reads,
     #: with its unit (a share of updates, a number of steps), where a bare number would mislead.
     evidence: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: optional one-line statement of what the rule detects, for ``sb3doctor rules``
+    title: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     #: True when the user's configuration fixed the severity (escalation is then off).
@@ -164,10 +166,12 @@ class Rule:
         return "all" in self.applies_to or (algo is not None and algo in self.applies_to)
 
     def summary(self, lang: str = "en") -> str:
-        """One line: the first sentence of ``why``."""
-        why = self.text("why", lang).strip().replace("\n", " ")
-        m = re.search(r"(?<=[.!?])\s|(?<=[。！？])", why)
-        return why[: m.start()].strip() if m else why
+        """One line saying what the rule detects: its ``title``, else its name in words
+        (``approx-kl-too-high`` -> ``approx kl too high``). Not the first sentence of ``why``,
+        which explains why the problem matters rather than naming it."""
+        if self.title:
+            return self.title.get(lang) or self.title["en"]
+        return self.name.replace("-", " ")
 
 
 def _err(path: Path | None, msg: str) -> ConfigError:
@@ -215,6 +219,18 @@ class Problems:
             raise self.error(path)
 
 
+#: A space with a CJK character (or full-width punctuation) on both sides: in Chinese text it
+#: is never meant; it is what YAML's folded scalars (``>-``) leave where a line was wrapped.
+_CJK_SPACE = re.compile(
+    r"(?<=[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f])[ \t]+(?=[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f])"
+)
+
+
+def join_cjk(text: str) -> str:
+    """``text`` without the spaces that wrapping a YAML source left between Chinese characters."""
+    return _CJK_SPACE.sub("", text)
+
+
 def _localized(value: Any, key: str, path: Path | None, problems: Problems | None = None) -> dict[str, str]:
     """A text that is a string or ``{en: ..., zh: ...}`` (English required)."""
     own = problems if problems is not None else Problems()
@@ -229,6 +245,8 @@ def _localized(value: Any, key: str, path: Path | None, problems: Problems | Non
         for k in wrong:
             own.add(f"{key}.{k}", "every translation must be a string")
         out = {k: v for k, v in value.items() if k in ("en", "zh") and isinstance(v, str)}
+        if "zh" in out:
+            out["zh"] = join_cjk(out["zh"])
     else:
         own.add(key, "expected a string or {en: ..., zh: ...}")
     if problems is None:
@@ -543,6 +561,7 @@ def parse_rule(data: Any, path: Path | None = None) -> Rule:
     for lang, template in texts["message"].items():
         check_format(template, f"message.{lang}", None, problems=problems)
     evidence = _validate_evidence(data.get("evidence"), problems)
+    title = _localized(data["title"], "title", None, problems) if "title" in data else {}
     sources = data.get("sources")
     if "sources" in data and (
         not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources)
@@ -569,6 +588,7 @@ def parse_rule(data: Any, path: Path | None = None) -> Rule:
         requires=requires,
         escalate=dict(escalate) if escalate is not None else None,
         evidence=evidence,
+        title=title,
         path=path,
         raw=dict(data),
     )

@@ -226,7 +226,7 @@ def analyze_command(
     if expectations:
         from sb3doctor.expect import evaluate_expectations
 
-        report.expectations = evaluate_expectations(runs, expectations, aggregate, group_by)
+        report.expectations = evaluate_expectations(runs, expectations, aggregate, group_by, lang)
         by_run = {id(rr.run): rr for rr in report.runs}
         for res in report.expectations:
             rr = by_run.get(id(res.run)) if res.run is not None else None
@@ -368,19 +368,20 @@ def rules_command(
     from sb3doctor.i18n import t
 
     header = tuple(
-        t(c, lang).capitalize() for c in ("id", "category", "severity", "algorithms", "description")
+        t(c, lang).capitalize() for c in ("id", "severity", "category", "description", "algorithms")
     )
     rows = [header] + [
-        (r.id, r.category, r.severity, ", ".join(r.applies_to), r.summary(lang)) for r in rules
+        (r.id, r.severity, r.category, r.summary(lang), ", ".join(r.applies_to)) for r in rules
     ]
+    # One line per rule: what it detects comes before the algorithms, and only the algorithm
+    # list gives way (cut with an ellipsis; `explain ID` has the rest). Cell widths, not
+    # characters, so Chinese text lines up.
     widths = [max(cell_len(row[i]) for row in rows) for i in range(4)]
-    # One line per rule: only the description gives way (cut with an ellipsis; `explain ID`
-    # has the rest). Cell widths, not characters, so Chinese text lines up.
-    room = max(20, (_width() if _is_tty() else 160) - sum(widths) - 2 * 4)
+    room = max(12, (_width() if _is_tty() else 160) - sum(widths) - 2 * 4)
     for row in rows:
         cells = [set_cell_size(row[i], widths[i]) for i in range(4)]
-        desc = row[4] if cell_len(row[4]) <= room else set_cell_size(row[4], room - 1) + "…"
-        click.echo("  ".join([*cells, desc]).rstrip())
+        algos = row[4] if cell_len(row[4]) <= room else set_cell_size(row[4], room - 1) + "…"
+        click.echo("  ".join([*cells, algos]).rstrip())
     return 0
 
 

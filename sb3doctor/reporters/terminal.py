@@ -117,6 +117,12 @@ def _header(run: Run, lang: str) -> Text:
     return head
 
 
+#: Full-width punctuation that closes a phrase: never the first character of a wrapped line.
+_NO_LINE_START = frozenset("，。、；：！？）》」』】〉…")
+#: The last word (or wide character) of a line, which closing punctuation pulls down with it.
+_LAST_TOKEN = re.compile(r"(?:[\u2e80-\uffef]|[^\s\u2e80-\uffef]+)$")
+
+
 def wrap_cells(text: str, room: int) -> list[str]:
     """Greedy word wrap by terminal cells (CJK characters take two cells and may break anywhere)."""
     from rich.cells import cell_len
@@ -127,8 +133,14 @@ def wrap_cells(text: str, room: int) -> list[str]:
     # Words, or single wide characters, each with the spaces that follow them.
     for token in re.findall(r"[\u2e80-\uffef]\s*|[^\s\u2e80-\uffef]+\s*|\s+", text):
         if line and cell_len(line + token.rstrip()) > room:
+            carry = ""
+            # A line must not start with closing punctuation (，。）...): the word or character
+            # before it moves down with it, as Chinese typesetting does.
+            last = _LAST_TOKEN.search(line.rstrip()) if token[0] in _NO_LINE_START else None
+            if last is not None and last.start() > 0:
+                carry, line = last.group(0), line.rstrip()[: last.start()]
             lines.append(line.rstrip())
-            line = token.lstrip()
+            line = carry + token.lstrip()
         else:
             line += token
     if line.strip() or not lines:
@@ -143,17 +155,8 @@ def _hanging(text: str, indent: int, width: int) -> str:
 
 def _finding(f: Finding, lang: str, width: int) -> Text:
     from rich.cells import cell_len
-    from rich.text import Text
 
-    text = Text("  ")
-    if f.caused_by is not None:
-        # A consequence sits under its root cause, indented, and says so.
-        text.append(f"  ↳ {t('because_of', lang)} {f.caused_by}: ", style="dim")
-    text.append(f" {t(f.severity, lang).upper()} ", style=SEVERITY_STYLE[f.severity])
-    text.append(f" {f.rule}", style="bold")
-    text.append(f" {f.name}", style="dim")
-    if f.metric:
-        text.append(f"  {f.metric}", style="cyan")
+    text = _title_line(f, lang, width)
     text.append("\n    " + _hanging(f.message, 4, width))
     parts = []
     # The rule's wording where it gives one (its unit: a share of updates, steps), else the number.
@@ -177,7 +180,16 @@ def _finding(f: Finding, lang: str, width: int) -> Text:
     return text
 
 
-def _metric_rows(rr: RunReport, lang: str) -> list[Text]:
+#: The sparkline gives way first on a narrow terminal, down to this many blocks.
+MIN_SPARK_WIDTH = 8
+
+
+def _metric_rows(rr: RunReport, lang: str, width: int = 100) -> list[Text]:
+    """One line per key metric: name, points, sparkline, first -> last, [min, max].
+
+    Fitted to ``width`` without ever cutting a number: the sparkline narrows first, then the
+    [min, max] range is left out, then the name column is shortened from the middle.
+    """
     from rich.text import Text
 
     worst: dict[str, str] = {}
@@ -188,23 +200,72 @@ def _metric_rows(rr: RunReport, lang: str) -> list[Text]:
     names += sorted(m for m in worst if m in rr.run.metrics and m not in names)
     if not names:
         return []
-    width = max(len(n) for n in names)
-    rows = [Text(f"  {t('metrics', lang)}", style="bold")]
+    cells: list[tuple[str, Series, str, str, str, str]] = []
     for name in names:
         series: Series = rr.run.metrics[name]
         finite = [v for v in series.values if math.isfinite(v)]
+        first_last = f"  {fmt_num(finite[0])} -> {fmt_num(finite[-1])}" if finite else ""
+        last = fmt_num(finite[-1]) if finite else ""
+        span = f"  [{fmt_num(min(finite))}, {fmt_num(max(finite))}]" if finite else ""
+        bad = f"  {len(series) - len(finite)} non-finite" if len(finite) < len(series) else ""
+        cells.append((name, series, first_last, last, span, bad))
+    name_w = max(len(n) for n in names)
+    fixed = 4 + 8  # indent, point count
+    numbers = max(len(c[2]) + len(c[5]) for c in cells)
+    ranges = max(len(c[4]) for c in cells)
+    spark_w = SPARK_WIDTH
+    show_range = True
+    # Give way in order: sparkline, the range, the name column; the numbers always stay whole.
+    overflow = fixed + name_w + spark_w + numbers + ranges - width
+    if overflow > 0:
+        spark_w = max(MIN_SPARK_WIDTH, spark_w - overflow)
+        overflow = fixed + name_w + spark_w + numbers + ranges - width
+    if overflow > 0:
+        show_range = False
+        overflow -= ranges
+    if overflow > 0:
+        name_w = max(12, name_w - overflow)
+    rows = [Text(f"  {t('metrics', lang)}", style="bold")]
+    for name, series, first_last, last, span, bad in cells:
+        style = HEALTH_STYLE[worst.get(name)]
+        shown = name if len(name) <= name_w else name[: (name_w - 1) // 2] + "…" + name[-(name_w // 2) :]
         row = Text("    ")
-        row.append(name.ljust(width), style=HEALTH_STYLE[worst.get(name)])
+        row.append(shown.ljust(name_w), style=style)
         row.append(f" {len(series):>6} ")
-        row.append(sparkline(series.values), style=HEALTH_STYLE[worst.get(name)])
-        if finite:
-            row.append(f"  {fmt_num(finite[0])} -> ")
-            row.append(fmt_num(finite[-1]), style="bold")
-            row.append(f"  [{fmt_num(min(finite))}, {fmt_num(max(finite))}]", style="dim")
-        if len(finite) < len(series):
-            row.append(f"  {len(series) - len(finite)} non-finite", style="bold red")
+        row.append(sparkline(series.values, spark_w), style=style)
+        if first_last:
+            row.append(first_last[: len(first_last) - len(last)])
+            row.append(last, style="bold")
+            if show_range:
+                row.append(span, style="dim")
+        if bad:
+            row.append(bad, style="bold red")
         rows.append(row)
     return rows
+
+
+def _title_line(f: Finding, lang: str, width: int) -> Text:
+    """``ERROR  RULE-ID name  metric``; on a narrow terminal the metric moves to its own line."""
+    from rich.text import Text
+
+    text = Text("  ")
+    if f.caused_by is not None:
+        # A consequence sits under its root cause, indented, and says so.
+        text.append(f"  ↳ {t('because_of', lang)} {f.caused_by}: ", style="dim")
+    text.append(f" {t(f.severity, lang).upper()} ", style=SEVERITY_STYLE[f.severity])
+    text.append(f" {f.rule}", style="bold")
+    name = f" {f.name}"
+    metric = f"  {f.metric}" if f.metric else ""
+    if text.cell_len + len(name) + len(metric) <= width:
+        text.append(name, style="dim")
+        if metric:
+            text.append(metric, style="cyan")
+        return text
+    if text.cell_len + len(name) <= width:
+        text.append(name, style="dim")
+    if metric:
+        text.append("\n    " + metric.strip(), style="cyan")
+    return text
 
 
 def render(report: Report, *, lang: str = "en", color: bool = False, width: int | None = None) -> str:
@@ -231,7 +292,7 @@ def render(report: Report, *, lang: str = "en", color: bool = False, width: int 
                 console.print(_finding(f, lang, console.width))
         else:
             console.print(f"  {t('no_problems', lang)}", style="bold green")
-        for row in _metric_rows(rr, lang):
+        for row in _metric_rows(rr, lang, console.width):
             console.print(row, overflow="ellipsis", no_wrap=True)
     if report.findings:
         console.print()

@@ -21,8 +21,11 @@ class YamlDataError(ValueError):
     """The text is not acceptable YAML data; the message says why (with a line when known)."""
 
 
-def load_data(text: str) -> Any:
+def load_data(text: str, loader_class: Any = None) -> Any:
     """Parse ``text`` as YAML data under the limits above.
+
+    :param loader_class: a SafeLoader subclass with extra tags (rl-zoo's OrderedDict); the
+        default is the C-accelerated SafeLoader
 
     :raises YamlDataError: invalid YAML, a duplicate key, too large, too deep or too many nodes
     """
@@ -30,7 +33,7 @@ def load_data(text: str) -> Any:
 
     if len(text) > MAX_BYTES:
         raise YamlDataError(f"larger than {MAX_BYTES // 1024} KiB")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    loader = (loader_class or getattr(yaml, "CSafeLoader", yaml.SafeLoader))(text)
     try:
         node = loader.get_single_node()  # parse once: check the node graph, then build from it
         if node is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sb3doctor.errors import InputError
+from sb3doctor.errors import InputError, printable
 from sb3doctor.model import Run, SourceData
 from sb3doctor.sources.detect import detect_algo
 from sb3doctor.sources.discover import (
@@ -81,7 +81,7 @@ def make_names_unique(runs: list[Run]) -> list[Run]:
             continue
         parts = [Path(r.path).absolute().parts for r in clash]
         for depth in range(2, max(len(p) for p in parts) + 1):
-            names = ["/".join(p[-depth:]) for p in parts]
+            names = [printable("/".join(p[-depth:]), one_line=True) for p in parts]
             if len(set(names)) == len(names):
                 break
         suffix = name.split("#", 1)[1] if "#" in name else None
@@ -100,6 +100,9 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
     """
     # Imported here so that `import sb3doctor` stays cheap; each reader is small anyway.
     from sb3doctor.sources import monitor, progress, stdout, tensorboard
+
+    if run_files.error is not None:
+        raise InputError(run_files.error, run_files.path)
 
     sources: list[SourceData] = []
     separate: list[list[SourceData]] = []
@@ -143,6 +146,9 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
                     separate.extend([s] for s in printed)
 
     config = _read_config(run_files.files.get(CONFIG, []))
+    if "hyperparams" in config and not isinstance(config["hyperparams"], dict):
+        kind = type(config.pop("hyperparams")).__name__
+        skipped.append(f"{run_files.files[CONFIG][0]}: 'hyperparams' is a {kind}, not a mapping: ignored")
     if run_files.files.get(ZOO_CONFIG):
         # rl-zoo's config fills what config.json (sb3doctor train) does not say.
         from sb3doctor.sources.zoo import read_zoo_config
@@ -152,6 +158,7 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
         config = {**zoo_config, **config}
         if merged_hp:
             config["hyperparams"] = merged_hp
+    sources = _drop_empty(sources, separate, skipped, run_files.path)
     runs: list[Run] = []
     if sources:
         run = build_run(run_files.path, run_files.name, sources, config)
@@ -163,10 +170,47 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
     if not runs:
         raise InputError("no SB3 metrics found in this log", run_files.path)
     for run in runs:
+        run.warnings.extend(run_files.notes)
         run.warnings.extend(skipped)
     for run in runs:
         _check_sb3_keys(run)
     return runs
+
+
+#: Why a source of each kind holds no point, when its reader left no note.
+_EMPTY = {
+    "monitor": "no finished episode in it",
+    "progress_csv": "a header but no row",
+    "progress_json": "no JSON object in it",
+}
+
+
+def _drop_empty(
+    sources: list[SourceData], separate: list[list[SourceData]], skipped: list[str], folder: Path
+) -> list[SourceData]:
+    """``sources`` without those that hold no point (an empty or header-only file, an event
+    file with only its version record).
+
+    Each dropped one is named in ``skipped``; when nothing else is left the run has no data,
+    which is an error naming the file (never "no problems found" on nothing).
+    """
+    kept = [s for s in sources if any(len(series) for series in s.metrics.values())]
+    if len(kept) == len(sources):
+        return sources
+    empty = [s for s in sources if s not in kept]
+    for src in empty:
+        # The reader's own note says why (e.g. "empty (no dump written yet)"); else a generic one.
+        own = [w for w in src.warnings if w.startswith(str(src.path))]
+        skipped.extend(own or [f"{src.path}: {_EMPTY.get(src.kind, 'no data point in it')}: skipped"])
+    if kept or separate:
+        return kept
+    first = empty[0]
+    prefix = f"{first.path}: "
+    reasons = [w[len(prefix) :] for w in first.warnings if w.startswith(prefix)]
+    # The last note is the summary ("no scalar summaries ..." after "truncated ...").
+    reason = reasons[-1] if reasons else _EMPTY.get(first.kind, "no data point in it")
+    others = f" (nor in the {len(empty) - 1} other log file(s) of {folder})" if len(empty) > 1 else ""
+    raise InputError(f"no data to analyze: {reason}{others}", first.path)
 
 
 #: Namespaces SB3's logger writes (plus ``episode/`` from monitor.csv).
@@ -222,6 +266,8 @@ def _read_config(paths: list[Path]) -> dict:
             data = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"config.json is not valid JSON ({exc})", p) from exc
+        except RecursionError:
+            raise InputError("config.json is nested too deeply to read", p) from None
         if isinstance(data, dict):
             return data
     return {}

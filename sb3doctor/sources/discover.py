@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sb3doctor.errors import InputError
+from sb3doctor.errors import InputError, printable
 
 #: File kinds, as understood by :func:`classify_file`.
 TENSORBOARD = "tensorboard"
@@ -71,6 +72,10 @@ class RunFiles:
     path: Path
     name: str
     files: dict[str, list[Path]] = field(default_factory=dict)
+    #: Why this folder cannot be read (it is then skipped with this line, or fails --strict).
+    error: str | None = None
+    #: Warnings about the search itself (folders too deep to look into), shown with the run.
+    notes: list[str] = field(default_factory=list)
 
     def add(self, kind: str, path: Path) -> None:
         """Record one file of ``kind``."""
@@ -87,14 +92,32 @@ def _check_readable(path: Path) -> None:
         raise InputError("permission denied: cannot read it", path)
 
 
-def _scan_folder(folder: Path) -> RunFiles | None:
-    run = RunFiles(folder, folder.name)
+#: Folder levels searched below the given path. SB3 and rl-zoo nest runs 1-4 levels deep;
+#: a limit keeps a pathological tree (1,000 levels, a path near PATH_MAX) from costing more
+#: than it is worth, and the folders left out are named in a warning.
+MAX_DEPTH = 32
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    # A symlink loop (a -> b -> a) or a dangling link raises instead of answering False.
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: natural_key(e.name))
-    except PermissionError as exc:
-        raise InputError("permission denied: cannot list the folder", folder) from exc
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _scan_folder(folder: Path, entries: list[os.DirEntry[str]]) -> RunFiles | None:
+    """The run in ``folder`` (its sorted ``entries``), or None when it holds no log file."""
+    run = RunFiles(folder, printable(folder.name, one_line=True))
     for entry in entries:
-        if not entry.is_file():
+        if not _is_file(entry):
             continue
         kind = classify_file(Path(entry.path))
         if kind is not None:
@@ -104,10 +127,10 @@ def _scan_folder(folder: Path) -> RunFiles | None:
     # rl-zoo keeps config.yml and args.yml one level down, in a folder named after the env.
     have = {p.name for p in run.files.get(ZOO_CONFIG, [])}
     for entry in entries:
-        if entry.is_dir() and not entry.name.startswith("."):
+        if _is_dir(entry) and not entry.name.startswith("."):
             for name in ("config.yml", "args.yml"):
                 nested = Path(entry.path) / name
-                if name not in have and nested.is_file():
+                if name not in have and _safe_is_file(nested):
                     run.add(ZOO_CONFIG, nested)
                     have.add(name)
     for kind, paths in run.files.items():
@@ -116,8 +139,64 @@ def _scan_folder(folder: Path) -> RunFiles | None:
             # Their names are events.out.tfevents.<unix time>.<host>..., so sort by that.
             paths.sort(key=_event_file_time)
         for p in paths:
-            _check_readable(p)
+            if not os.access(p, os.R_OK):
+                run.error = f"permission denied: cannot read {printable(p.name, one_line=True)}"
     return run
+
+
+def _safe_is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # ELOOP, ENAMETOOLONG, EACCES on a parent
+        return False
+
+
+def _walk(top: Path) -> list[RunFiles]:
+    """Run folders under ``top``, parents before children, siblings in natural order.
+
+    Iterative (no recursion limit), does not follow symlinked folders (a link to ``..`` would
+    loop), and goes at most :data:`MAX_DEPTH` levels down. A folder that cannot be listed is
+    returned as a RunFiles with ``error`` set, so that it is reported, not skipped silently.
+    """
+    runs: list[RunFiles] = []
+    too_deep: list[Path] = []
+    stack: list[tuple[Path, int]] = [(top, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: natural_key(e.name))
+        except OSError as exc:
+            what = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+            name = printable(folder.name, one_line=True)
+            runs.append(RunFiles(folder, name, error=f"{what}: cannot list the folder"))
+            continue
+        found = _scan_folder(folder, entries)
+        if found is not None:
+            runs.append(found)
+        subdirs = []
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name == "__pycache__":
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    subdirs.append(Path(entry.path))
+            except OSError:
+                continue
+        if subdirs and depth >= MAX_DEPTH:
+            too_deep.append(folder)
+            continue
+        stack.extend((d, depth + 1) for d in reversed(subdirs))
+    if too_deep:
+        note = (
+            f"folders more than {MAX_DEPTH} levels below {top} were not searched "
+            f"(under {too_deep[0]}{f' and {len(too_deep) - 1} more' if len(too_deep) > 1 else ''})"
+        )
+        if runs:
+            runs[0].notes.append(note)
+        else:
+            raise InputError(f"no SB3 log found: {note}", top)
+    return runs
 
 
 def _event_file_time(path: Path) -> tuple[float, str]:
@@ -138,29 +217,29 @@ def discover(path: str | Path) -> list[RunFiles]:
         run.add(STDOUT, Path("-"))
         return [run]
     p = Path(path)
-    if not p.exists():
-        raise InputError("no such file or directory", p)
-    if p.is_file():
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError("no such file or directory", p) from None
+    except OSError as exc:  # a name too long, a symlink loop, a parent that cannot be searched
+        raise InputError(f"cannot access it ({exc.strerror or exc})", p) from None
+    if stat.S_ISREG(st.st_mode):
         _check_readable(p)
         kind = classify_file(p, explicit=True)
         assert kind is not None  # explicit=True always classifies
         if kind in _NOT_LOGS:
             raise InputError(f"{p.name} holds hyperparameters, not metrics: give the run folder", p)
-        run = RunFiles(p, p.parent.name if kind == TENSORBOARD else p.name)
+        run = RunFiles(p, printable(p.parent.name if kind == TENSORBOARD else p.name, one_line=True))
         run.add(kind, p)
         return [run]
-    if not p.is_dir():
+    if not stat.S_ISDIR(st.st_mode):
         raise InputError("not a regular file or folder", p)
     if not os.access(p, os.R_OK | os.X_OK):
         raise InputError("permission denied: cannot list the folder", p)
 
-    runs: list[RunFiles] = []
-    for root, dirs, _files in os.walk(p):
-        dirs.sort(key=natural_key)
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
-        found = _scan_folder(Path(root))
-        if found is not None:
-            runs.append(found)
+    runs = _walk(p)
+    if len(runs) == 1 and runs[0].error is not None:
+        raise InputError(runs[0].error, runs[0].path)
     if not runs:
         raise InputError(
             "no SB3 log found (looked for events.out.tfevents.*, progress.csv, progress.json, "
@@ -171,5 +250,6 @@ def discover(path: str | Path) -> list[RunFiles]:
     # other/PPO_1 stay distinguishable; the folder itself keeps its own name.
     for run in runs:
         rel = run.path.relative_to(p)
-        run.name = p.name if str(rel) == "." else rel.as_posix()
+        # Folder names may hold escape codes or newlines: names are shown, so escape them.
+        run.name = printable(p.name if str(rel) == "." else rel.as_posix(), one_line=True)
     return runs

@@ -56,12 +56,21 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     it, ts, nu = m.get("time/iterations"), m.get("time/total_timesteps"), m.get("train/n_updates")
     if it is not None and ts is not None:
         # Δtotal_timesteps / Δiterations within one learn() call (iterations restart per call).
-        sizes = [float(round(dts / dit)) for _, dit, dts in paired_deltas(it, ts) if dit > 0 and dts > 0]
+        # Only finite ratios: a damaged log (inf, 1e308) must not turn into a hyperparameter.
+        sizes = [
+            float(round(r))
+            for _, dit, dts in paired_deltas(it, ts)
+            if dit > 0 and dts > 0 and math.isfinite(r := dts / dit)
+        ]
         rollout = _mode(sizes)
         if rollout:
             hp["rollout_size"] = int(rollout)
     if run.algo in {"PPO", "RecurrentPPO", "MaskablePPO"} and it is not None and nu is not None:
-        ratios = [dnu / dit for _, dit, dnu in paired_deltas(it, nu) if dit > 0 and dnu >= 0]
+        ratios = [
+            r
+            for _, dit, dnu in paired_deltas(it, nu)
+            if dit > 0 and dnu >= 0 and math.isfinite(r := dnu / dit)
+        ]
         epochs = _mode([float(round(r)) for r in ratios])
         if epochs:
             hp["n_epochs"] = int(epochs)
@@ -71,13 +80,20 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
             )
     elif run.algo == "A2C" and ts is not None and nu is not None:
         last_ts, last_nu = _last(ts), _last(nu)
-        if last_ts and last_nu is not None and "rollout_size" not in hp:
-            hp["rollout_size"] = round(last_ts / (last_nu + 1))
+        if (
+            last_ts
+            and last_nu is not None
+            and last_nu >= 0
+            and "rollout_size" not in hp
+            and math.isfinite(size := last_ts / (last_nu + 1))
+        ):
+            hp["rollout_size"] = round(size)
 
     if run.algo in {"PPO", "RecurrentPPO", "MaskablePPO", "A2C", "TRPO"}:
         hp["action_space"] = "box" if "train/std" in m else "discrete"
         ent = _first(m.get("train/entropy_loss"))
-        if hp["action_space"] == "discrete" and ent is not None and ent < 0:
+        # -ent is ln|A|: above ~40 (10**17 actions) it is a damaged log, and exp() would overflow.
+        if hp["action_space"] == "discrete" and ent is not None and -40 < ent < 0:
             # The policy head starts almost uniform, so the first entropy is ~ln|A|.
             hp["n_actions"] = max(2, round(math.exp(-ent)))
 
@@ -105,8 +121,10 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     # config.json (written by `sb3doctor train`) holds the exact values.
     if isinstance(config.get("device"), str):
         hp["device"] = config["device"].split(":")[0]
-    for key, value in config.get("hyperparams", config).items():
-        hp[key] = value
+    given = config.get("hyperparams", config)
+    if isinstance(given, dict):  # a hand-edited config.json may hold a list: the caller warns
+        for key, value in given.items():
+            hp[key] = value
     # The env the run trained on (rl-zoo's args.yml, sb3doctor train's config.json).
     for key in ("env_id", "env"):
         if isinstance(config.get(key), str) and "env_id" not in hp:

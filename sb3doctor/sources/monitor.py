@@ -24,8 +24,9 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-from sb3doctor.errors import InputError
+from sb3doctor.errors import InputError, printable
 from sb3doctor.model import Series, SourceData, valid_step
+from sb3doctor.sources.progress import csv_rows
 
 __all__ = ["read_monitor"]
 
@@ -56,7 +57,7 @@ def _read_one(
     if first.startswith("#"):
         try:
             header = json.loads(first[1:])
-        except ValueError:
+        except (ValueError, RecursionError):
             header = None
     if not isinstance(header, dict) or not isinstance(header.get("t_start"), (int, float)):
         raise InputError(
@@ -70,18 +71,18 @@ def _read_one(
         )
         rest = rest[: rest.rfind("\n") + 1]
     reader = csv.reader(io.StringIO(rest, newline=""))
-    columns = next(reader, None)
-    if columns is None:
+    bad: list[int] = []
+    columns = next(csv_rows(reader, bad, 1), None)
+    if columns is None and not bad:
         return header, []  # no episode finished yet
-    if columns[:3] != ["r", "l", "t"]:
+    if columns is None or columns[:3] != ["r", "l", "t"]:
         raise InputError("not an SB3 monitor file: the second line should be the header r,l,t", path)
-    names = [_NAMES.get(c, f"episode/{c}") for c in columns]
+    names = [_NAMES.get(c) or printable(f"episode/{c}", one_line=True) for c in columns]
     n = len(columns)
     episodes: list[tuple[float, int, dict[str, float]]] = []
-    bad: list[int] = []
     last_t = float("-inf")
     went_back = False
-    for row in reader:
+    for row in csv_rows(reader, bad, 1):  # lines counted from the JSON header line
         if len(row) != n:
             if row:
                 bad.append(reader.line_num + 1)

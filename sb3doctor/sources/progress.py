@@ -17,9 +17,11 @@ import csv
 import io
 import json
 from array import array
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from sb3doctor.errors import InputError
+from sb3doctor.errors import InputError, printable
 from sb3doctor.model import Series, SourceData, valid_step
 
 __all__ = ["read_progress_csv", "read_progress_json"]
@@ -55,8 +57,25 @@ def _to_series(columns: dict[str, tuple[list[int], list[float]]]) -> dict[str, S
     out: dict[str, Series] = {}
     for key, (steps, values) in columns.items():
         if values:
-            out[key] = Series(array("q", steps), array("d", values), array("d", _NANS) * len(values))
+            # csv headers and JSON keys are shown on the terminal: no escape codes
+            walls = array("d", _NANS) * len(values)
+            out[printable(key, one_line=True)] = Series(array("q", steps), array("d", values), walls)
     return out
+
+
+def csv_rows(reader: Any, bad: list[int], offset: int = 0) -> Iterator[list[str]]:
+    """The rows of a csv ``reader``; a row the csv module refuses (a field over its 128 KiB
+    limit, a stray quote) is skipped and its line number appended to ``bad``.
+
+    The csv reader resumes after such an error, so one damaged line costs one row, not the file.
+    """
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            bad.append(reader.line_num + offset)
 
 
 def _number(cell: str) -> float | None:
@@ -78,16 +97,16 @@ def read_progress_csv(path: Path) -> SourceData:
         return src
     # StringIO(newline=""): quoted string cells may hold line breaks.
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader)
+    bad_rows: list[int] = []
+    header = next(csv_rows(reader, bad_rows), [])
     if _STEP_KEY not in header:
         raise InputError(f"not an SB3 progress.csv: no {_STEP_KEY} column in the header", path)
     step_col = header.index(_STEP_KEY)
     n = len(header)
     columns: dict[str, tuple[list[int], list[float]]] = {}
     cols = [columns.setdefault(key, ([], [])) for key in header]
-    bad_rows: list[int] = []
     no_step = 0
-    for row in reader:
+    for row in csv_rows(reader, bad_rows):
         if len(row) != n:
             # A row from before a header rewrite that did not finish, or a hand-edited file.
             if row:
@@ -108,8 +127,8 @@ def read_progress_csv(path: Path) -> SourceData:
                 col[1].append(x)
     if bad_rows:
         src.warnings.append(
-            f"{path}:{bad_rows[0]}: {len(bad_rows)} row(s) whose cell count differs from the header's "
-            f"({n}) ignored"
+            f"{path}:{bad_rows[0]}: {len(bad_rows)} malformed row(s) (cell count differs from the "
+            f"header's {n}, or a cell over the csv field limit) ignored"
         )
     if no_step:
         src.warnings.append(
@@ -127,6 +146,9 @@ def read_progress_json(path: Path) -> SourceData:
     """
     src = SourceData("progress_json", Path(path))
     text = _complete_lines(_read_text(path, "JSON lines file"), path, src)
+    if not text.strip():
+        src.warnings.append(f"{path}: empty (no dump written yet)")
+        return src
     columns: dict[str, tuple[list[int], list[float]]] = {}
     bad: list[int] = []
     no_step = 0
@@ -136,7 +158,7 @@ def read_progress_json(path: Path) -> SourceData:
             continue
         try:
             obj = decode(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a line nested thousands deep
             bad.append(line_no)
             continue
         if not isinstance(obj, dict):

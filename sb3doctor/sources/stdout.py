@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sb3doctor.errors import InputError
+from sb3doctor.errors import InputError, printable
 from sb3doctor.model import Series, SourceData, valid_step
 
 __all__ = ["KNOWN_KEYS", "StdoutParser", "StdoutTable", "read_stdout", "resolve_truncated_key"]
@@ -113,6 +113,10 @@ _WORDS = {"True": 1.0, "False": 0.0}
 # CSI sequences (colours, erase line, cursor show/hide) and OSC sequences (titles, links).
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _MIN_BORDER = 9  # the narrowest table SB3 can print: "| k | v |" is 9 characters wide
+#: Longest line kept (characters): SB3's widest table row is a few hundred.
+MAX_LINE = 1 << 20
+#: Bytes read per step from a log file: memory stays bounded by the points kept.
+_CHUNK = 1 << 20
 
 
 @dataclass
@@ -202,6 +206,7 @@ class StdoutParser:
         self._label = "<stdin>" if str(path) == "-" else str(path)
         self._decoder: Any = None
         self._partial = ""
+        self._skipping = False
         self._line_no = 0
         # Current table: None outside a table; rows as (full key, value); border length.
         self._rows: list[tuple[str, float]] | None = None
@@ -235,10 +240,24 @@ class StdoutParser:
 
     def feed(self, text: str) -> list[StdoutTable]:
         """Parse more text; return the tables completed by it."""
+        if self._skipping:
+            # Inside a line too long to be SB3's: drop it up to its end.
+            cut = text.find("\n")
+            if cut < 0:
+                return []
+            text = text[cut + 1 :]
+            self._skipping = False
+            self._line_no += 1
         if self._partial:
             text = self._partial + text
         lines = text.split("\n")
         self._partial = lines.pop()
+        if len(self._partial) > MAX_LINE:
+            # A line that never ends (binary junk, a 100 MB progress bar) would be copied on
+            # every feed, quadratic in its length: forget it and skip to its end instead.
+            self._partial = ""
+            self._skipping = True
+            self._warn(self._line_no + len(lines) + 1, f"a line longer than {MAX_LINE >> 20} MiB ignored")
         out: list[StdoutTable] = []
         # Hot loop: a clean row of an open table is parsed inline (a method call per line
         # would double the cost); every other line goes through _line.
@@ -516,9 +535,10 @@ class StdoutParser:
             if name != key:
                 self._keymap[key] = name
             return name
-        self._known.add(key)
-        self._keymap[key] = key
-        return key
+        name = printable(key, one_line=True)  # printed keys reach the terminal again
+        self._known.add(name)
+        self._keymap[key] = name
+        return name
 
     def _resolve(self, key: str) -> str:
         """Map a truncated key to its full name if exactly one known key fits."""
@@ -575,26 +595,42 @@ def _merge_fact(facts: dict[str, Any], key: str, value: Any) -> None:
         facts.setdefault(key, value)
 
 
-def _decode(data: bytes, label: str) -> str:
-    """Text of a console log; reject binary files."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+def _decoder(first: bytes, label: str) -> Any:
+    """An incremental decoder for a console log whose first bytes are ``first``; reject binary files."""
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # PowerShell 5's `>` writes UTF-16 with a BOM.
+        return codecs.getincrementaldecoder("utf-16")("strict")
+    if b"\x00" in first:
+        raise InputError("binary file, not a text log", label)
+    # utf-8-sig drops a BOM; "replace": a log with a few bytes in a legacy encoding (cp1252,
+    # GBK prints) is still a log. One that is mostly undecodable is not (checked as it goes).
+    return codecs.getincrementaldecoder("utf-8-sig")("replace")
+
+
+def _feed_file(fh: Any, parser: StdoutParser, label: str) -> None:
+    """Decode and parse ``fh`` chunk by chunk: a 3 GiB log is never held in memory whole, and a
+    binary one is refused from its first chunk instead of after reading all of it."""
+    data = fh.read(_CHUNK)
+    decoder = _decoder(data, label)
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    replaced = total = 0
+    while True:
+        final = not data
+        if not utf16 and b"\x00" in data:
+            raise InputError("binary file, not a text log", label)
         try:
-            return data.decode("utf-16")
+            text = decoder.decode(data, final=final)
         except UnicodeDecodeError as exc:
             raise InputError("binary file, not a text log", label) from exc
-    if b"\x00" in data:
-        raise InputError("binary file, not a text log", label)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    # Not UTF-8: a log with a few bytes in a legacy encoding (cp1252, GBK prints) is still a
-    # log; a file that is mostly undecodable is not.
-    text = data.decode("utf-8", errors="replace")
-    if text.count("\ufffd") > max(16, len(text) // 100):
-        raise InputError("binary file, not a text log", label)
-    return text
+        if not utf16:
+            replaced += text.count("\ufffd")
+            total += len(text)
+            if replaced > max(16, total // 100):
+                raise InputError("binary file, not a text log", label)
+        parser.feed(text)
+        if final:
+            return
+        data = fh.read(_CHUNK)
 
 
 def read_stdout(path: Path, known_keys: Iterable[str] = ()) -> list[SourceData]:
@@ -605,12 +641,15 @@ def read_stdout(path: Path, known_keys: Iterable[str] = ()) -> list[SourceData]:
     :raises InputError: the file cannot be read, is binary, or holds no SB3 table
     """
     label = "-" if str(path) == "-" else str(path)
+    parser = StdoutParser(Path(path), known_keys)
     try:
-        data = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
+        if str(path) == "-":
+            _feed_file(sys.stdin.buffer, parser, label)
+        else:
+            with open(path, "rb") as fh:
+                _feed_file(fh, parser, label)
     except OSError as exc:
         raise InputError(f"cannot read it ({exc.strerror or exc})", label) from exc
-    parser = StdoutParser(Path(path), known_keys)
-    parser.feed(_decode(data, label))
     runs = parser.finish()
     if not runs:
         if parser.tables_seen:

@@ -40,7 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sb3doctor.errors import InputError
+from sb3doctor.errors import InputError, printable
 from sb3doctor.model import Series, SourceData
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -538,10 +538,15 @@ def _check_first_record(data: Any, size: int, path: Path) -> None:
             raise InputError("not a TensorBoard event file (the first record is not an Event)", path) from exc
 
 
+def _tag_name(tag: bytes) -> str:
+    """A tag as a metric name: escape codes in it must not reach a terminal."""
+    return printable(tag.decode("utf-8", "replace"), one_line=True)
+
+
 def _to_source(path: Path, sink: _Sink, warnings: list[str]) -> SourceData:
     src = SourceData(_KIND, path, warnings=warnings)
     for tag, (steps, values, walls) in sink.series.items():
-        src.metrics[tag.decode("utf-8", "replace")] = Series(steps, values, walls)
+        src.metrics[_tag_name(tag)] = Series(steps, values, walls)
     return src
 
 
@@ -566,17 +571,42 @@ def read_event_file(path: Path, *, strict: bool = False) -> SourceData:
     path = Path(path)
     try:
         with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
+            st = os.fstat(fh.fileno())
+            size = st.st_size
+            hole = _first_hole(fh.fileno(), st) if size > NUMPY_THRESHOLD else size
+            if hole < size:
+                # Writers append; they never leave holes. A sparse file (truncate -s 8G) would
+                # make the reader allocate its whole size for zeros: read up to the hole.
+                size = hole
+                notes = [f"{path}: a hole (unwritten bytes) from byte {hole} on: read the data before it"]
+            else:
+                notes = []
             if size > NUMPY_THRESHOLD:
-                return _read_numpy(fh, size, path, strict)
-            data = fh.read()
+                src = _read_numpy(fh, size, path, strict)
+                src.warnings[:0] = notes
+                return src
+            data = fh.read(size)
     except PermissionError as exc:
         raise InputError("permission denied: cannot read it", path) from exc
     except IsADirectoryError as exc:
         raise InputError("is a folder, not an event file", path) from exc
     except OSError as exc:
         raise InputError(f"cannot read it ({exc.strerror or exc})", path) from exc
-    return _read_pure(data, path, strict)
+    src = _read_pure(data, path, strict)
+    src.warnings[:0] = notes
+    return src
+
+
+def _first_hole(fd: int, st: os.stat_result) -> int:
+    """Offset of the first hole of a sparse file, or its size (no hole, or no way to tell)."""
+    if st.st_blocks * 512 >= st.st_size:
+        return st.st_size  # every byte is on disk: the common case, no system call
+    try:
+        hole = os.lseek(fd, 0, os.SEEK_HOLE)
+        os.lseek(fd, 0, os.SEEK_SET)
+    except (OSError, AttributeError):  # no SEEK_HOLE (macOS < 10.x, some file systems)
+        return st.st_size
+    return min(hole, st.st_size)
 
 
 def _read_pure(data: bytes, path: Path, strict: bool) -> SourceData:
@@ -622,7 +652,7 @@ def _read_numpy(fh: Any, size: int, path: Path, strict: bool) -> SourceData:
     _truncation_warning(path, walk)
     src = SourceData(_KIND, path, warnings=warnings)
     for tag, series in acc.finish().items():
-        src.metrics[tag.decode("utf-8", "replace")] = series
+        src.metrics[_tag_name(tag)] = series
     if not src.metrics:
         warnings.append(f"{path}: no scalar summaries in this event file ({walk.records} records)")
     return src
@@ -1035,7 +1065,7 @@ class EventFileTail:
         if big:
             acc, consumed = _walk_numpy(walk, nbytes)
             for tag, series in acc.finish().items():
-                src.metrics[tag.decode("utf-8", "replace")] = series
+                src.metrics[_tag_name(tag)] = series
         else:
             consumed = walk.run(0, nbytes)
             src = _to_source(self.path, sink, warnings)

@@ -10,13 +10,14 @@ other Python tag: a config file is data, it is never executed.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sb3doctor.errors import InputError
-from sb3doctor.model import Series, SourceData
+from sb3doctor.model import Series, SourceData, valid_step
 
 __all__ = ["read_evaluations", "read_zoo_config"]
 
@@ -55,9 +56,14 @@ def _load(path: Path) -> dict[str, Any]:
         raise InputError(f"cannot read it ({exc.strerror or exc})", path) from exc
     if len(data) > _MAX_BYTES:
         raise InputError("too large for an rl-zoo config (over 1 MiB)", path)
+    from sb3doctor.safe_yaml import YamlDataError, load_data
+
     try:
-        doc = yaml.load(data.decode("utf-8", errors="replace"), Loader=_ZooLoader)
-    except yaml.YAMLError as exc:
+        # Bounded like rule and config files: a billion-laughs config.yml must not expand.
+        doc = load_data(data.decode("utf-8", errors="replace"), _ZooLoader)
+    except YamlDataError as exc:
+        raise InputError(f"not a readable rl-zoo YAML file ({exc})", path) from None
+    except yaml.YAMLError as exc:  # a constructor error (a tag other than rl-zoo's OrderedDict)
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"not a readable rl-zoo YAML file ({first})", path) from exc
     except RecursionError as exc:
@@ -127,16 +133,26 @@ def read_evaluations(path: Path) -> SourceData:
             timesteps = np.asarray(npz["timesteps"], dtype=np.float64).ravel()
             results = np.asarray(npz["results"], dtype=np.float64)
             lengths = np.asarray(npz["ep_lengths"], dtype=np.float64) if "ep_lengths" in npz else None
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"not a readable evaluations.npz ({exc})", path) from exc
-    if results.ndim == 1:
-        results = results[:, None]
-    steps = [int(t) for t in timesteps if np.isfinite(t)]
-    n = min(len(steps), len(results))
-    src.metrics["eval/mean_reward"] = Series.from_points(steps[:n], results[:n].mean(axis=1).tolist())
+    # One row per evaluation, one column per episode, whatever shape a damaged file has.
+    results = results.reshape(len(results), -1) if results.ndim else results.reshape(1, 1)
     if lengths is not None:
-        if lengths.ndim == 1:
-            lengths = lengths[:, None]
-        m = min(n, len(lengths))
-        src.metrics["eval/mean_ep_length"] = Series.from_points(steps[:m], lengths[:m].mean(axis=1).tolist())
+        lengths = lengths.reshape(len(lengths), -1) if lengths.ndim else lengths.reshape(1, 1)
+        if lengths.shape[1] == 0:
+            lengths = None
+    if results.shape[1] == 0:
+        raise InputError("not a readable evaluations.npz (no episode results)", path)
+    # Same rule as every reader: a step must be a finite integer in range, else the row goes.
+    rows = min(len(timesteps), len(results))
+    keep = [i for i, t in enumerate(timesteps[:rows].tolist()) if valid_step(t) is not None]
+    if len(keep) < rows:
+        src.warnings.append(f"{path}: {rows - len(keep)} evaluation(s) without a valid step ignored")
+    steps = [int(timesteps[i]) for i in keep]
+    src.metrics["eval/mean_reward"] = Series.from_points(steps, results[keep].mean(axis=1).tolist())
+    if lengths is not None:
+        shared = [i for i in keep if i < len(lengths)]
+        src.metrics["eval/mean_ep_length"] = Series.from_points(
+            steps[: len(shared)], lengths[shared].mean(axis=1).tolist()
+        )
     return src

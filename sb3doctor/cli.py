@@ -22,7 +22,7 @@ from sb3doctor.commands.analyze import analyze_command, explain_command, rules_c
 from sb3doctor.commands.export import export_command
 from sb3doctor.commands.train import train_command
 from sb3doctor.commands.watch import watch_command
-from sb3doctor.errors import PENDING_EXIT, SB3DoctorError
+from sb3doctor.errors import PENDING_EXIT, SB3DoctorError, printable
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 passed, 1 gate failed (findings at --fail-on), 2 could not run, 130 interrupted."
@@ -73,10 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:
         click.echo("sb3doctor: error: input nested too deeply to read", err=True)
         return 2
+    except MemoryError:
+        # Not a bug to trace: the logs (or a limit set with ulimit) are bigger than the memory.
+        click.echo("sb3doctor: error: out of memory while reading the logs", err=True)
+        return 2
     except Exception as exc:  # an internal error is "could not run" (2), never "gate failed" (1)
         if os.environ.get("SB3DOCTOR_DEBUG"):
             raise
-        detail = " ".join(str(exc).split())[:300]
+        detail = printable(" ".join(str(exc).split())[:300], one_line=True)
         click.echo(
             f"sb3doctor: internal error: {type(exc).__name__}: {detail}; "
             "run with SB3DOCTOR_DEBUG=1 for the traceback",

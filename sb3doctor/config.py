@@ -19,6 +19,7 @@ Unknown keys, ids and categories are a :class:`~sb3doctor.errors.ConfigError` na
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -202,13 +203,24 @@ def _load_toml(path: Path) -> dict[str, Any]:
             raise ConfigError(
                 "reading [tool.sb3doctor] needs Python 3.11+ or `pip install tomli`", path
             ) from None
+    from sb3doctor.safe_yaml import MAX_BYTES
+
     try:
         with open(path, "rb") as fh:
-            data: dict[str, Any] = tomllib.load(fh)
+            raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read ({exc.strerror})", path) from None
+    # Same bounds as YAML config: a 50 MB file with a million expectations is not a config.
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"larger than {MAX_BYTES // 1024} KiB", path)
+    try:
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text ({exc.reason})", path) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path) from None
+    except RecursionError:
+        raise ConfigError("invalid TOML: nested too deeply", path) from None
     return data
 
 
@@ -218,10 +230,15 @@ def load_config_file(path: str | Path) -> Config:
     :raises ConfigError: unreadable, invalid, or unknown keys
     """
     p = Path(path)
-    if not p.is_file():
+    try:
+        found = p.is_file()
+    except OSError as exc:  # a name too long, a symlink loop
+        raise ConfigError(f"cannot access it ({exc.strerror or exc})", p) from None
+    if not found:
         raise ConfigError("configuration file not found", p)
     if p.suffix == ".toml":
-        section = _load_toml(p).get("tool", {}).get("sb3doctor")
+        tool = _load_toml(p).get("tool", {})
+        section = tool.get("sb3doctor") if isinstance(tool, dict) else None
         if section is None:
             raise ConfigError("no [tool.sb3doctor] table in this file", p)
         return parse_config(section, p)
@@ -266,3 +283,74 @@ def load_config(explicit: str | Path | None = None, start: str | Path | None = N
 def merge_disable(config: Config, extra: Iterable[str]) -> Config:
     """``config`` with more ids/categories disabled (``--disable`` on the command line)."""
     return replace(config, disable=[*config.disable, *extra])
+
+
+#: Longest ``--group-by`` / ``group_by`` pattern accepted: a grouping pattern names a folder
+#: layout (``seed\d+``, ``(.*)/seed``), never a page of regex.
+MAX_GROUP_BY = 200
+_MAX_COUNT = 1000  # largest {m,n} repeat count: a{99999999999} overflows re's compiler
+_MAX_REPEATS = 4  # repeats (+, *, {m,n}) in one pattern: r"^(.*)/seed_\d+/(\w+)_\d+$" has four
+
+
+def check_group_by(pattern: str) -> None:
+    r"""Refuse a ``--group-by`` pattern that could run for ever.
+
+    Python's ``re`` backtracks: ``(a+)+$`` or ``(a|a)*b`` on a 40-character run name takes
+    longer than the universe has. A linear-time engine (google-re2) would remove the problem
+    but adds a compiled dependency to a tool that stays light, and ``re`` offers no timeout.
+    So the pattern is bounded instead: at most :data:`MAX_GROUP_BY` characters, repeat counts
+    up to 1000, no repeated group that itself holds a repeat or an alternation (the shapes
+    that backtrack exponentially), and at most four repeats in all (``\d*\d*\d*...`` is
+    polynomial, but of a degree that grows with each one). ``glob:`` patterns are translated
+    by fnmatch without such nesting.
+
+    :raises ConfigError: the pattern is too long, invalid, or may backtrack exponentially
+    """
+    if len(pattern) > MAX_GROUP_BY:
+        raise ConfigError(f"--group-by pattern longer than {MAX_GROUP_BY} characters")
+    if pattern.startswith("glob:"):
+        return
+    try:
+        import re._parser as parser  # Python 3.11+
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse as parser
+    try:
+        tree = parser.parse(pattern)
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise ConfigError(f"bad --group-by pattern {pattern!r}: {exc}") from None
+    counter = [0]
+    problem = _backtracking(tree, parser, in_repeat=False, counter=counter)
+    if problem is None and counter[0] > _MAX_REPEATS:
+        # Even unnested, k repeats in a row (\d*\d*\d*...) cost n**k on a name of n characters.
+        problem = f"more than {_MAX_REPEATS} repeats"
+    if problem:
+        raise ConfigError(f"--group-by pattern {pattern!r} refused: {problem} (it could run for ever)")
+
+
+def _backtracking(sub: Any, parser: Any, *, in_repeat: bool, counter: list[int]) -> str | None:
+    """Why the parsed pattern ``sub`` may backtrack exponentially, or None."""
+    constants = parser._constants if hasattr(parser, "_constants") else parser
+    repeats = {constants.MAX_REPEAT, constants.MIN_REPEAT}
+    repeats |= {getattr(constants, "POSSESSIVE_REPEAT", constants.MAX_REPEAT)}
+    for op, av in sub:
+        if op in repeats:
+            low, high, body = av
+            if low > _MAX_COUNT or (high != constants.MAXREPEAT and high > _MAX_COUNT):
+                return f"a repeat count above {_MAX_COUNT}"
+            if in_repeat and high > 1:
+                return "a repeat inside a repeated group"
+            counter[0] += high > 1
+            found = _backtracking(body, parser, in_repeat=in_repeat or high > 1, counter=counter)
+            if found:
+                return found
+            continue
+        if op == constants.BRANCH and in_repeat:
+            return "an alternation inside a repeated group"
+        for item in av if isinstance(av, (tuple, list)) else ():
+            children = item if isinstance(item, list) else [item]
+            for child in children:
+                if isinstance(child, parser.SubPattern):
+                    found = _backtracking(child, parser, in_repeat=in_repeat, counter=counter)
+                    if found:
+                        return found
+    return None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sb3doctor.errors import PENDING_EXIT, SB3DoctorError
+from sb3doctor.errors import PENDING_EXIT, SB3DoctorError, printable
 
 if TYPE_CHECKING:  # pragma: no cover
     from sb3doctor.config import Config
@@ -197,6 +197,10 @@ def analyze_command(
         )
     aggregate = aggregate or config.aggregate
     group_by = group_by or config.group_by
+    if group_by is not None:
+        from sb3doctor.config import check_group_by
+
+        check_group_by(group_by)  # before any run is read: a bad pattern is a usage error
 
     runs = []
     for p in paths:
@@ -205,14 +209,14 @@ def analyze_command(
         if problems and strict:
             raise SB3DoctorError(problems[0])
         for problem in problems:
-            click.echo(f"sb3doctor: warning: skipped {problem}", err=True)
+            click.echo(f"sb3doctor: warning: skipped {printable(problem, one_line=True)}", err=True)
         runs.extend(found)
     make_names_unique(runs)
     for run in runs:
         if env_id:
             run.hyperparams["env_id"] = env_id
         for warning in run.warnings:
-            click.echo(f"sb3doctor: warning: {run.name}: {warning}", err=True)
+            click.echo(f"sb3doctor: warning: {printable(f'{run.name}: {warning}', one_line=True)}", err=True)
 
     report = Report(
         runs=[
@@ -249,12 +253,18 @@ def analyze_command(
             out_path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise SB3DoctorError(f"cannot write the report ({exc.strerror})", output) from None
-        view = render(report, "terminal", lang=lang, color=_use_color(color_flag), width=_width())
-        click.echo(view, nl=False, color=_use_color(color_flag))
+        color = _use_color(color_flag)
+        view = render(report, "terminal", lang=lang, color=color, width=_width())
+        click.echo(printable(view, keep_sgr=color), nl=False, color=color)
     else:
         color = _use_color(color_flag) and fmt == "terminal"
+        text = render(report, fmt, lang=lang, color=color, width=_width())
+        if fmt not in ("json", "sarif"):
+            # Run names, paths and tags come from the logs: escape codes in them must not
+            # reach the terminal (JSON escapes control characters itself).
+            text = printable(text, keep_sgr=color)
         # click strips ANSI codes when stdout is not a terminal unless told otherwise
-        click.echo(render(report, fmt, lang=lang, color=color, width=_width()), nl=False, color=color)
+        click.echo(text, nl=False, color=color)
     return code
 
 

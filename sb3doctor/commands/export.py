@@ -28,7 +28,7 @@ def export_command(paths: tuple[str, ...], output: str | None, fmt: str | None, 
     No downsampling: every logged point is kept.
     """
     from sb3doctor import export
-    from sb3doctor.errors import SB3DoctorError
+    from sb3doctor.errors import SB3DoctorError, printable
     from sb3doctor.sources import make_names_unique, read_runs
 
     if fmt is None:
@@ -40,12 +40,13 @@ def export_command(paths: tuple[str, ...], output: str | None, fmt: str | None, 
     runs = make_names_unique([run for p in paths for run in read_runs(p, strict=strict)])
     for run in runs:
         for warning in run.warnings:
-            click.echo(f"sb3doctor: warning: {warning}", err=True)
+            click.echo(f"sb3doctor: warning: {printable(warning, one_line=True)}", err=True)
 
-    if output is not None and any(
-        Path(output).resolve() == f.resolve() for r in runs for f in r.source_files
-    ):
-        raise SB3DoctorError("refusing to overwrite a log file that was read", output)
+    from sb3doctor.commands.analyze import _is_read_file
+
+    # By device and inode, as analyze -o: a hard link to a log is the log.
+    if output is not None and _is_read_file(Path(output), runs):
+        raise SB3DoctorError("refusing to overwrite a file this run read (a log or its config)", output)
     if fmt == "parquet":
         assert output is not None
         export.write_parquet(runs, output)

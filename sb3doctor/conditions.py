@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import math
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -263,6 +263,17 @@ def _min(values: Sequence[float]) -> float:
     return min(values)
 
 
+def _fsum(values: Iterable[float]) -> float:
+    """``math.fsum``, except that a sum past the float range is inf (or NaN for inf - inf)
+    instead of an exception: 1e308 + 1e308 in a damaged log is data, not a crash."""
+    if not hasattr(values, "__len__"):
+        values = list(values)  # a generator: iterated twice when fsum gives up
+    try:
+        return math.fsum(values)
+    except (OverflowError, ValueError):
+        return sum(values, 0.0)
+
+
 def _fsum_steps(steps: Sequence[int]) -> float:
     """``math.fsum(steps)``: integers below 2**53 are exact floats, so their exact sum rounded
     once is the same number; int64 numpy cannot overflow below the bound checked here."""
@@ -273,15 +284,15 @@ def _fsum_steps(steps: Sequence[int]) -> float:
         # Below this bound every step is < 2**48 (n > LARGE), so exact as a float too.
         if max(abs(int(a.min())), abs(int(a.max()))) * n < (1 << 62):
             return float(int(a.sum()))
-    return math.fsum(steps)
+    return _fsum(steps)
 
 
 def _sum_sq_dev(values: Sequence[float], mean: float) -> float:
     """``fsum((v - mean) ** 2 for v in values)``; large windows square in numpy, still fsum."""
     if len(values) > LARGE:
         d = _as_array(values) - mean
-        return math.fsum((d * d).tolist())
-    return math.fsum((v - mean) ** 2 for v in values)
+        return _fsum((d * d).tolist())
+    return _fsum([(v - mean) * (v - mean) for v in values])  # `** 2` raises past 1e154
 
 
 def stat(name: str, values: Sequence[float]) -> float:
@@ -289,7 +300,7 @@ def stat(name: str, values: Sequence[float]) -> float:
     if name == "last":
         return values[-1]
     if name == "mean":
-        return math.fsum(values) / len(values)
+        return _fsum(values) / len(values)
     if name == "median":
         return _median(values)
     if name == "min":
@@ -297,7 +308,7 @@ def stat(name: str, values: Sequence[float]) -> float:
     if name == "max":
         return _max(values)
     if name == "std":
-        mean = math.fsum(values) / len(values)
+        mean = _fsum(values) / len(values)
         return math.sqrt(_sum_sq_dev(values, mean) / len(values))
     if name == "abs_median":
         if len(values) > LARGE:
@@ -417,14 +428,14 @@ def _fit(steps: Sequence[int], values: Sequence[float]) -> tuple[float, float]:
     """Least-squares slope of values over steps, and the mean value (exact sums)."""
     n = len(values)
     mx = _fsum_steps(steps) / n
-    my = math.fsum(values) / n
+    my = _fsum(values) / n
     if n > LARGE:  # the same products, formed in numpy; the sums stay exact (fsum)
         dx = _as_array(steps) - mx
-        sxx = math.fsum((dx * dx).tolist())
-        sxy = math.fsum((dx * (_as_array(values) - my)).tolist()) if sxx > 0 else 0.0
+        sxx = _fsum((dx * dx).tolist())
+        sxy = _fsum((dx * (_as_array(values) - my)).tolist()) if sxx > 0 else 0.0
     else:
-        sxx = math.fsum((x - mx) ** 2 for x in steps)
-        sxy = math.fsum((x - mx) * (y - my) for x, y in zip(steps, values, strict=False)) if sxx > 0 else 0.0
+        sxx = _fsum((x - mx) ** 2 for x in steps)
+        sxy = _fsum((x - mx) * (y - my) for x, y in zip(steps, values, strict=False)) if sxx > 0 else 0.0
     return (sxy / sxx if sxx > 0 else 0.0), my
 
 
@@ -743,7 +754,7 @@ RETURN_METRICS = ("episode/reward", "rollout/ep_rew_mean")
 
 def _mean_bound(values: Sequence[float], bound: str, z: float = Z95) -> float:
     """The mean of ``values``, or its upper/lower confidence bound (``bound``), 95% by default."""
-    mean = math.fsum(values) / len(values)
+    mean = _fsum(values) / len(values)
     if bound == "mean" or len(values) < 2:
         return mean
     sd = math.sqrt(_sum_sq_dev(values, mean) / (len(values) - 1))
@@ -757,7 +768,7 @@ def _best_stretch(values: Sequence[float], w: int) -> tuple[float, Sequence[floa
     The best of many noisy stretches is biased upwards, so its confidence bound uses a
     Bonferroni-corrected z (95% over all the stretches it was picked from), not 1.96.
     """
-    sums = [math.fsum(values[:w])]
+    sums = [_fsum(values[:w])]
     for i in range(w, len(values)):  # running sums: one pass over the episodes
         sums.append(sums[-1] + values[i] - values[i - w])
     best = max(range(len(sums)), key=sums.__getitem__)
@@ -874,8 +885,8 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     bound = str(cond.get("bound", "mean"))
     n_start = max(5, len(all_values) // 10)
     start_vals = all_values[:n_start]
-    start = math.fsum(start_vals) / len(start_vals)
-    final_mean = math.fsum(values) / len(values)
+    start = _fsum(start_vals) / len(start_vals)
+    final_mean = _fsum(values) / len(values)
     ev.extra = {"final": final_mean, "start": start, "episodes": len(values)}
     if cond.get("without_reference", False) and ref is not None and ref.progress(0.0) is not None:
         return ev  # the env is known: the rules that compare with its reference judge instead
@@ -890,7 +901,7 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
             _, compare, z = _best_stretch(all_values, min(len(values), len(all_values)))
         # The spread is the pooled within-window standard deviation (Cohen's d): the gap
         # between the two windows must not inflate the yardstick it is measured with.
-        cmp_mean = math.fsum(compare) / len(compare)
+        cmp_mean = _fsum(compare) / len(compare)
         dof = len(start_vals) + len(compare) - 2
         within = (_sum_sq_dev(start_vals, start) + _sum_sq_dev(compare, cmp_mean)) / max(1, dof)
         diff = cmp_mean - start

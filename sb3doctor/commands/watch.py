@@ -152,8 +152,10 @@ def _loop(
                 return 1
             if idle_timeout is not None and watcher.idle_for() >= idle_timeout:
                 if not watcher.any_started:
+                    from sb3doctor.errors import quoted_path
+
                     click.echo(
-                        f"sb3doctor: no readable run appeared under {watcher.path} within "
+                        f"sb3doctor: no readable run appeared under {quoted_path(watcher.path)} within "
                         f"{idle_timeout:g} s (--idle-timeout): nothing to watch",
                         err=True,
                     )

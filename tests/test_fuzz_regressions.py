@@ -333,3 +333,34 @@ def test_an_rl_zoo_config_cannot_expand_without_bound(tmp_path: Path) -> None:
     # rl-zoo's own files still load (OrderedDict tag)
     zoo = ROOT / "fixtures" / "rlzoo" / "logs" / "ppo" / "CartPole-v1_1" / "CartPole-v1"
     assert read_zoo_config([zoo / "config.yml", zoo / "args.yml"])["algo"] == "PPO"
+
+
+def test_an_unlistable_folder_inside_a_parent_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # chmod 000 does not stop root (CI containers): fake the refusal where discovery lists.
+    shutil.copytree(RUN, tmp_path / "PPO_1")
+    (tmp_path / "PPO_2").mkdir()
+    real = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> object:
+        if os.fspath(path).endswith("PPO_2"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, out, err = run_cli(capsys, "analyze", str(tmp_path), "--format", "json", "--fail-on", "never")
+    assert code == 0 and [r["name"] for r in json.loads(out)["runs"]] == ["PPO_1"]
+    assert f"skipped {tmp_path / 'PPO_2'}: permission denied: cannot list the folder" in err
+    code, _, _ = run_cli(capsys, "analyze", str(tmp_path), "--strict")
+    assert code == 2
+
+
+def test_watch_names_a_strange_folder_on_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "logs\n\x1b]0;x\x07"
+    empty.mkdir()
+    code, _, err = run_cli(
+        capsys, "watch", str(empty), "--format", "jsonl", "--idle-timeout", "0.2", "--interval", "0.05"
+    )
+    assert code == 0 and "\x1b" not in err and err.count("\n") == 1
+    assert "no readable run appeared under '" in err

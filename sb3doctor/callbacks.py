@@ -13,6 +13,13 @@ adds ``doctor/warnings`` and ``doctor/errors`` to the same dump (so they reach s
 TensorBoard with it); and one at the back, which prints new findings after SB3's own table.
 No SB3 internals are patched, and ``_on_step`` only checks a flag, so the per-step cost is nil.
 
+What it costs is the rules, and an algorithm that dumps at every episode (DQN, SAC or TD3 with
+``log_interval=1``) dumps dozens of times a second. So the values of every dump are recorded,
+but the rules run only when enough time has passed since they last ran: by default 200 times
+what that evaluation took, which keeps them under 0.5 % of the training time however often SB3
+dumps. A dump with a NaN or an infinite value is evaluated at once (divergence is the error
+worth stopping for promptly), and the end of ``learn()`` evaluates whatever is still pending.
+
 This module imports stable_baselines3; import it only in training code.
 """
 
@@ -103,13 +110,22 @@ class DoctorCallback(BaseCallback):
     :param config: an ``sb3doctor.yaml`` / ``pyproject.toml`` with rule overrides (as ``--config``)
     :param lang: ``en`` or ``zh`` for the printed messages (default: the config's, else ``en``)
     :param verbose: 0 silent, 1 print findings as they start and stop holding (default)
+    :param min_eval_interval: seconds between two evaluations of the rules; None (default)
+        adapts it to keep the rules under ``1 / EVAL_WAIT_FACTOR`` (0.5 %) of the training
+        time; 0 evaluates at every dump
 
     After (or during) training: :attr:`active` holds the findings that hold now (rule id ->
     Finding), :attr:`events` every raise/clear as ``(step, "raised"|"cleared", Finding)``,
     :attr:`stop_reason` why training was stopped (None if it was not) and :attr:`stopped_at` the
     step of the dump that stopped it, :attr:`run` the
-    in-memory run the rules saw, and :attr:`eval_seconds` the time spent in the rules.
+    in-memory run the rules saw, :attr:`eval_seconds` the time spent in the rules,
+    :attr:`callback_seconds` the time spent in the callback altogether, :attr:`dumps` and
+    :attr:`evaluations` how many dumps it saw and how many it evaluated.
     """
+
+    #: Without ``min_eval_interval``, the rules wait this many times their last cost before
+    #: running again: at most 1/200 = 0.5 % of the wall time goes to them.
+    EVAL_WAIT_FACTOR = 200.0
 
     def __init__(
         self,
@@ -118,6 +134,7 @@ class DoctorCallback(BaseCallback):
         config: str | Path | None = None,
         lang: str | None = None,
         verbose: int = 1,
+        min_eval_interval: float | None = None,
     ) -> None:
         super().__init__(verbose=verbose)
         self.stop_on: tuple[str, ...] = (stop_on,) if isinstance(stop_on, str) else tuple(stop_on or ())
@@ -130,7 +147,14 @@ class DoctorCallback(BaseCallback):
         self.stopped_at: int | None = None
         self.run: Run = Run(path=Path("."), name="training", sources=["logger"])
         self.eval_seconds = 0.0
+        self.callback_seconds = 0.0
         self.dumps = 0
+        self.evaluations = 0
+        self.min_eval_interval = min_eval_interval
+        self._wait = 0.0  # seconds until the rules may run again, after the last evaluation
+        self._last_eval: float | None = None  # perf_counter() at the end of the last evaluation
+        self._pending_eval = False  # values recorded since the last evaluation
+        self._new_lines: list[str] = []  # what the last evaluation raised, for doctor/findings
         self._pending: list[str] = []
         self._writers: tuple[_FrontWriter, _BackWriter] | None = None
         self._last_step = -1
@@ -155,6 +179,12 @@ class DoctorCallback(BaseCallback):
         return self.stop_reason is None
 
     def _on_training_end(self) -> None:
+        if self._pending_eval and self.stop_reason is None:
+            # The last dumps may have been recorded but not evaluated (throttled): the findings
+            # after learn() are those of the whole run.
+            t0 = time.perf_counter()
+            self._pending.extend(self._evaluate_now(self._last_step))
+            self.callback_seconds += time.perf_counter() - t0
         if self._writers is not None:
             formats = self.logger.output_formats
             for w in self._writers:
@@ -168,10 +198,11 @@ class DoctorCallback(BaseCallback):
     def _on_dump(
         self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int
     ) -> None:
+        start = time.perf_counter()
         self.dumps += 1
         self._last_step = step
         wall = time.time()
-        added = False
+        added = alarm = False
         for key, value in key_values.items():
             if key.startswith("doctor/"):
                 continue
@@ -183,14 +214,30 @@ class DoctorCallback(BaseCallback):
                 series = self.run.metrics[key] = Series()
             series.append(step, x, wall)
             added = True
-        if not added:
-            return
+            alarm = alarm or not math.isfinite(x)
+        if added:
+            self._pending_eval = True
+            due = self._last_eval is None or alarm or start - self._last_eval >= self._wait
+            if due:
+                self._pending.extend(self._evaluate_now(step))
+            self._record_counts()
+        self.callback_seconds += time.perf_counter() - start
+
+    def _evaluate_now(self, step: int) -> list[str]:
+        """Run the rules on everything recorded so far; the lines to print about what changed."""
         t0 = time.perf_counter()
         run = self.run
         run.algo = detect_algo(run.metrics.keys(), [type(self.model).__name__])
         run.hyperparams = recover_hyperparams(run, {"hyperparams": self._hyperparams})
         findings = self._evaluate(run)
-        self.eval_seconds += time.perf_counter() - t0
+        t1 = time.perf_counter()
+        cost = t1 - t0
+        self.eval_seconds += cost
+        self.evaluations += 1
+        self._pending_eval = False
+        self._last_eval = t1
+        interval = self.min_eval_interval
+        self._wait = interval if interval is not None else cost * self.EVAL_WAIT_FACTOR
 
         current = {f.rule: f for f in findings}
         raised = [
@@ -218,16 +265,20 @@ class DoctorCallback(BaseCallback):
                     self.stopped_at = step
                     lines.append(f"sb3doctor: stopping training at step {step}: {self.stop_reason}")
                     break
-        self._pending.extend(lines)
+        self._new_lines = lines
+        return lines
 
+    def _record_counts(self) -> None:
+        """Add the findings' counts (and new finding texts) to the dump being written."""
         counts = {sev: 0 for sev in SEVERITIES}
-        for f in current.values():
+        for f in self.active.values():
             counts[f.severity] = counts.get(f.severity, 0) + 1
         # Recorded into the dump being written: later writers (stdout, csv, TensorBoard) get them.
         self.logger.record("doctor/warnings", counts["warning"])
         self.logger.record("doctor/errors", counts["error"])
-        if lines:
-            text = "\n\n".join(lines)
+        if self._new_lines:
+            text = "\n\n".join(self._new_lines)
+            self._new_lines = []
             # Text goes to TensorBoard only: a string would widen the stdout table and the csv.
             self.logger.record("doctor/findings", text, exclude=("stdout", "log", "csv", "json"))
 

@@ -19,6 +19,7 @@ import click
 
 from sb3doctor import __version__
 from sb3doctor.commands.analyze import analyze_command, explain_command, rules_command
+from sb3doctor.commands.compare import compare_command
 from sb3doctor.commands.export import export_command
 from sb3doctor.commands.train import train_command
 from sb3doctor.commands.watch import watch_command
@@ -44,6 +45,7 @@ cli.add_command(explain_command)
 cli.add_command(export_command)
 cli.add_command(watch_command)
 cli.add_command(train_command)
+cli.add_command(compare_command)
 
 
 def main(argv: list[str] | None = None) -> int:

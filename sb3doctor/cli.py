@@ -21,6 +21,7 @@ from sb3doctor import __version__
 from sb3doctor.commands.analyze import analyze_command, explain_command, rules_command
 from sb3doctor.commands.compare import compare_command
 from sb3doctor.commands.export import export_command
+from sb3doctor.commands.report import plot_command, report_command
 from sb3doctor.commands.train import train_command
 from sb3doctor.commands.watch import watch_command
 from sb3doctor.errors import PENDING_EXIT, SB3DoctorError, printable
@@ -45,7 +46,9 @@ cli.add_command(explain_command)
 cli.add_command(export_command)
 cli.add_command(watch_command)
 cli.add_command(train_command)
+cli.add_command(report_command)
 cli.add_command(compare_command)
+cli.add_command(plot_command)
 
 
 def main(argv: list[str] | None = None) -> int:

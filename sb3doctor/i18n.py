@@ -14,6 +14,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     "run": {"en": "Run", "zh": "运行"},
     "algo": {"en": "algorithm", "zh": "算法"},
     "algo_unknown": {"en": "unknown", "zh": "未知"},
+    "env_unknown": {"en": "unknown (give --env)", "zh": "未知（可用 --env 指定）"},
     "steps": {"en": "timesteps", "zh": "时间步"},
     "sources": {"en": "sources", "zh": "数据来源"},
     "no_problems": {"en": "no problems found", "zh": "未发现问题"},

@@ -74,6 +74,20 @@ def test_healthy_run_says_no_problems(runs: dict[str, Path], capsys: pytest.Capt
     assert "\x1b[" not in out  # no colour when not a TTY
 
 
+def test_header_names_the_env_or_says_it_is_unknown(
+    runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An event file alone does not say which env it trained on: the returns can only be compared
+    # with the run's own start, and the header says so and how to change it.
+    _, out, _ = run_cli(capsys, "analyze", str(runs["healthy"]), "--fail-on", "never")
+    assert "env: unknown (give --env)" in out
+    _, out, _ = run_cli(capsys, "analyze", str(runs["healthy"]), "--env", "CartPole-v1", "--fail-on", "never")
+    assert "env: CartPole-v1" in out
+    # a Monitor header names it
+    _, out, _ = run_cli(capsys, "analyze", str(FIXTURES / "ppo_cartpole"), "--fail-on", "never")
+    assert "env: CartPole-v1" in out
+
+
 def test_warning_finding_with_numeric_advice(
     runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

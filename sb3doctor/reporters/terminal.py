@@ -104,6 +104,13 @@ def _header(run: Run, lang: str) -> Text:
     head.append("\n  ")
     head.append(f"{t('algo', lang)}: ", style="dim")
     head.append(run.algo or t("algo_unknown", lang), style="bold cyan")
+    # Which env the returns were judged against: without one, the return rules compare the run
+    # only with its own start, and the user should know that and how to change it.
+    from sb3doctor.reference import detect_env_id
+
+    env_id, _ = detect_env_id(run)
+    head.append(f"  {t('env', lang)}: ", style="dim")
+    head.append(env_id or t("env_unknown", lang), style="bold cyan" if env_id else "yellow")
     head.append(f"  {t('steps', lang)}: ", style="dim")
     head.append(_steps_text(rng))
     head.append(f"\n  {t('sources', lang)}: ", style="dim")

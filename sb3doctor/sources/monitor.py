@@ -63,7 +63,10 @@ def _read_one(
         raise InputError(
             'not an SB3 monitor file: the first line should be #{"t_start": ..., "env_id": ...}', path
         )
-    t_start = float(header["t_start"])
+    try:
+        t_start = float(header["t_start"])
+    except OverflowError:  # an integer of 400 digits: no clock reads that
+        raise InputError("not an SB3 monitor file: t_start is out of range", path) from None
     if rest and not rest.endswith("\n"):
         line_no = text.count("\n") + 1
         src.warnings.append(
@@ -129,7 +132,7 @@ def read_monitor(paths: list[Path]) -> SourceData:
     env_ids: list[str] = []
     for p in paths:
         header, eps = _read_one(Path(p), src)
-        t_starts.append(float(header["t_start"]))
+        t_starts.append(float(header["t_start"]))  # in range: _read_one checked it
         if header.get("env_id") not in (None, "None") and header["env_id"] not in env_ids:
             env_ids.append(str(header["env_id"]))
         episodes.extend(eps)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,7 +178,10 @@ def read_progress_json(path: Path) -> SourceData:
                 if col is None:
                     col = columns[key] = ([], [])
                 col[0].append(step)
-                col[1].append(float(value))
+                try:
+                    col[1].append(float(value))
+                except OverflowError:  # an integer past the float range (10**400): a value of inf
+                    col[1].append(math.inf if value > 0 else -math.inf)
     if bad:
         src.warnings.append(f"{path}:{bad[0]}: {len(bad)} line(s) that are not JSON objects ignored")
     if no_step:

@@ -221,7 +221,22 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"invalid TOML: {exc}", path) from None
     except RecursionError:
         raise ConfigError("invalid TOML: nested too deeply", path) from None
+    _check_toml_ints(data, path)
     return data
+
+
+def _check_toml_ints(data: Any, path: Path) -> None:
+    """Refuse integers outside TOML's own 64-bit range (tomllib reads any length): 10**400
+    as a rule threshold would make float() and math.isfinite() raise."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not -(2**63) <= item < 2**63:
+            raise ConfigError("invalid TOML: an integer out of the 64-bit range", path)
 
 
 def load_config_file(path: str | Path) -> Config:

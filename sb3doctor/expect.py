@@ -325,7 +325,8 @@ def _parse_window(text: str, raw: str) -> Window:
     percent = bool(w["pct"])
     if percent and not 0 < amount <= 100:
         raise ConfigError(f"bad expectation {text!r}: window @{raw} must be a percentage in (0, 100]")
-    if not percent and (amount < 1 or amount != int(amount)):
+    # is_integer(), not int(): 400 digits parse as inf, which int() cannot take
+    if not percent and (amount < 1 or not amount.is_integer()):
         raise ConfigError(f"bad expectation {text!r}: window @{raw} must be a whole number of points >= 1")
     return Window(w["side"], amount, percent)
 

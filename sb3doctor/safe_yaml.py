@@ -15,6 +15,9 @@ from typing import Any
 MAX_BYTES = 1 << 20
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+#: Longest integer literal (characters): 1.8e308, the largest float, has 309 digits.
+MAX_INT_CHARS = 300
+_INT_TAG = "tag:yaml.org,2002:int"
 
 
 class YamlDataError(ValueError):
@@ -74,3 +77,7 @@ def _check(root: Any) -> None:
                 stack.append((value, depth + 1))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((item, depth + 1) for item in node.value)
+        elif node.tag == _INT_TAG and len(node.value) > MAX_INT_CHARS:
+            # 10**400 is no threshold or setting; as a float it would be out of range, and
+            # math.isfinite() and float() raise on it instead of answering.
+            raise YamlDataError(f"number out of range at line {node.start_mark.line + 1}")

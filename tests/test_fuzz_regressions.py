@@ -364,3 +364,39 @@ def test_watch_names_a_strange_folder_on_one_line(tmp_path: Path, capsys: pytest
     )
     assert code == 0 and "\x1b" not in err and err.count("\n") == 1
     assert "no readable run appeared under '" in err
+
+
+def test_integers_past_the_float_range(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    huge = "9" * 400
+    (tmp_path / "progress.json").write_text(
+        f'{{"time/total_timesteps": 100, "train/loss": {huge}}}\n'
+        f'{{"time/total_timesteps": 200, "train/loss": -{huge}}}\n'
+        f'{{"time/total_timesteps": {huge}, "train/loss": 1}}\n'
+    )
+    code, out, err = run_cli(capsys, "export", str(tmp_path / "progress.json"))
+    assert code == 0 and "1 object(s) without a valid time/total_timesteps" in err
+    # kept as values (NAN-INF sees them), not a crash
+    assert ",100,train/loss,inf," in out and ",200,train/loss,-inf," in out
+    (tmp_path / "monitor.csv").write_text(f'#{{"t_start": {huge}}}\nr,l,t\n1,10,0.1\n')
+    code, _, err = run_cli(capsys, "analyze", str(tmp_path / "monitor.csv"))
+    assert code == 2 and "t_start is out of range" in err
+    # an --expect window of 400 digits is a bad expectation, not a crash
+    code, _, err = run_cli(capsys, "analyze", str(RUN), "--expect", f"rollout/ep_rew_mean:last@last{huge}>1")
+    assert code == 2 and "whole number of points" in err and err.count("\n") == 1
+
+
+def test_integers_past_the_float_range_in_config_and_rule_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    huge = "1" + "0" * 400
+    (tmp_path / "sb3doctor.yaml").write_text(f"rules:\n  PPO-KL-HIGH:\n    condition: {{value: {huge}}}\n")
+    (tmp_path / "pyproject.toml").write_text(
+        f"[tool.sb3doctor.rules.PPO-KL-HIGH]\ncondition.value = {huge}\n"
+    )
+    for name in ("sb3doctor.yaml", "pyproject.toml"):
+        code, out, err = run_cli(capsys, "analyze", str(RUN), "--config", str(tmp_path / name))
+        assert code == 2 and out == "" and err.count("\n") == 1 and "out of" in err, err
+    rule = (ROOT / "rules" / "PPO-KL-HIGH.yaml").read_text().replace("value: 0.05", f"value: {huge}")
+    (tmp_path / "PPO-KL-HIGH.yaml").write_text(rule)
+    code, _, err = run_cli(capsys, "rules", "--check", str(tmp_path / "PPO-KL-HIGH.yaml"))
+    assert code == 2 and "number out of range" in err

@@ -124,3 +124,27 @@ def test_report_screenshot(report: Path) -> None:
     assert len(data) > 100_000  # a page of tables and curves, not a blank one
     if os.environ.get("SB3DOCTOR_SAVE_SCREENSHOT"):
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_page_smoothing_is_tensorboards_ema(report: Path) -> None:
+    """Opened at ?smoothing=0.9, each chart of raw points is smoothed in the page exactly as
+    Python (and TensorBoard) smooths it; decimated ones use the precomputed 0.9 curve."""
+    from sb3doctor.report.data import ema
+
+    html = report.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="sb3doctor-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    proc = _run(["--dump-dom", report.as_uri() + "?smoothing=0.9"], report.parent)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = _attrs(re.search(r'<div id="render-summary"[^>]*>', proc.stdout).group(0))  # type: ignore[union-attr]
+    assert summary["data-smoothing"] == "0.9"
+    shown = {a["id"]: a for a in (_attrs(m) for m in re.findall(r'<div class="chart"[^>]*>', proc.stdout))}
+    checked = 0
+    for run in data["runs"]:
+        for chart in run["charts"]:
+            if "raw" not in chart or len(chart["raw"]) < 3:
+                continue
+            expected = [v for v in ema([float("nan") if v is None else v for v in chart["raw"]], 0.9)]
+            expected = [v for v in expected if v == v]
+            assert float(shown[chart["id"]]["data-last-smoothed"]) == pytest.approx(expected[-1], rel=1e-9)
+            checked += 1
+    assert checked >= 50

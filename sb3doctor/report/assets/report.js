@@ -155,6 +155,11 @@
     var el = u.root.parentNode, data = u.data, count = 0;
     for (var i = 1; i < data.length; i++) { if (hasData(data[i])) count++; }
     el.setAttribute("data-series-count", String(count));
+    // The last smoothed value, so a test can compare this EMA with Python's (TensorBoard's).
+    var last = data.length > 2 ? data[2] : [];
+    for (var j = last.length - 1; j >= 0; j--) {
+      if (last[j] !== null && isFinite(last[j])) { el.setAttribute("data-last-smoothed", String(last[j])); break; }
+    }
     el.setAttribute("data-painted", String(painted(u)));
     summarize();
   }
@@ -241,7 +246,14 @@
 
   var slider = document.getElementById("smoothing");
   var output = document.getElementById("smoothing-value");
+  // report.html?smoothing=0.9 opens the page at that weight.
+  var asked = Number(new URLSearchParams(location.search).get("smoothing"));
+  if (location.search.indexOf("smoothing=") >= 0 && asked >= 0 && asked <= 0.99) {
+    slider.value = String(asked);
+    output.textContent = asked.toFixed(2);
+  }
   var w = Number(slider.value);
+  document.getElementById("render-summary").setAttribute("data-smoothing", String(w));
   DATA.runs.forEach(function (r) { r.charts.forEach(function (c) { makeRunChart(c, w); }); });
   DATA.groups.forEach(function (g) { makeGroupChart(g, w); });
   summarize();
@@ -250,6 +262,7 @@
   slider.addEventListener("input", function () {
     var s = Number(slider.value);
     output.textContent = s.toFixed(2);
+    document.getElementById("render-summary").setAttribute("data-smoothing", String(s));
     charts.forEach(function (c) { c.update(s); });
   });
   var resizeTimer = null;

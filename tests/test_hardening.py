@@ -166,7 +166,9 @@ def test_cache_fifo_and_relative_xdg_are_ignored(tmp_path: Path) -> None:
 
 
 def test_poisoned_cache_entry_is_not_used(tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    # The cache must be on for this test, whatever the caller's environment says.
+    env = {k: v for k, v in os.environ.items() if k != "SB3DOCTOR_NO_CACHE"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
     script = "import sys; from sb3doctor.cli import main; sys.exit(main(sys.argv[1:]))"
     args = [sys.executable, "-c", script, "analyze", str(RUN), "--format", "json"]
     first = subprocess.run(args, env=env, capture_output=True, timeout=120, check=False)

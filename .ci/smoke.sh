@@ -70,5 +70,15 @@ expect_exit 2 sb3doctor analyze "$work/no-such-folder"
 if [ "$mode" = light ]; then
   expect_exit 2 sb3doctor train --preset healthy --timesteps 100
   grep -q 'pip install' err.txt || fail "sb3doctor train without the [train] extra does not say what to install"
+  expect_exit 2 sb3doctor report "$fix/ppo_lr_high" -o report.html
+  grep -q 'sb3doctor\[report\]' err.txt || fail "sb3doctor report without the [report] extra does not name it"
 fi
+
+# The HTML report's vendored chart library and its own script travel inside the package.
+python - <<'PY'
+from importlib import resources
+files = resources.files("sb3doctor.report")
+for name in ("vendor/uPlot.iife.min.js", "vendor/uPlot.min.css", "vendor/uPlot.LICENSE", "assets/report.js"):
+    assert files.joinpath(name).is_file(), f"{name} is not installed"
+PY
 echo "smoke: ok ($mode)"

@@ -260,7 +260,7 @@ class DoctorCallback(BaseCallback):
                     if root is not None:  # name the cause the user can change, not just the symptom
                         self.stop_reason += f"; because of {root.rule}: {root.message}"
                         self.stop_reason += "".join(
-                            f"; {a.param} {a.current} -> {a.suggested}" for a in root.advice
+                            f"; {a.text or f'{a.param}: {a.current} -> {a.suggested}'}" for a in root.advice
                         )
                     self.stopped_at = step
                     lines.append(f"sb3doctor: stopping training at step {step}: {self.stop_reason}")

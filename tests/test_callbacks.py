@@ -123,7 +123,9 @@ def test_stops_the_readme_example_with_error(tmp_path: Path) -> None:
         f.category == "lr_too_high" or (f.category == "diverged" and f.caused_by == "LR-FAR-ABOVE-REFERENCE")
         for f in errors
     )
-    assert "learning_rate" in doctor.stop_reason
+    # ... with the learning rate as the cause and its advice, not a generic fix such as VecNormalize
+    assert "because of LR-FAR-ABOVE-REFERENCE" in doctor.stop_reason
+    assert "learning_rate 0.05 -> 0.001" in doctor.stop_reason and "None" not in doctor.stop_reason
     # the advice brings the learning rate back to a reference, not to 0.025
     lr = [a for f in doctor.active.values() for a in f.advice if a.param == "learning_rate"]
     assert lr and all(1e-4 <= a.suggested <= 3e-3 for a in lr)

@@ -129,3 +129,26 @@ def test_fixture_monitor_files(run_dir: Path) -> None:
     assert len(src.metrics["episode/reward"]) == len(df)
     assert sorted(src.metrics["episode/reward"].values) == sorted(float(x) for x in df["r"])
     assert src.metrics["episode/length"].steps[-1] == int(df["l"].sum())
+
+
+def test_a_monitor_without_episodes_beside_other_logs_is_a_fact(tmp_path: Path) -> None:
+    """A real A2C run on the warehouse grid without a time limit: its monitor.csv has the header
+    and no episode. Beside the event file that is information (episodes never end), not an
+    empty file to skip: the Monitor wrapper is there, so no "add a Monitor" advice."""
+    import shutil
+
+    from sb3doctor.engine import evaluate
+    from sb3doctor.rules_path import builtin_rules_dir
+    from sb3doctor.ruleset import load_rules
+    from sb3doctor.sources import read_runs
+
+    runs = Path(__file__).resolve().parents[1] / "bench/benchmark/runs"
+    src = runs / "episode_stats_frozen-a2c-warehouse-notl-prox"
+    run_dir = tmp_path / "A2C_1"
+    shutil.copytree(src, run_dir)
+    (run,) = read_runs(run_dir)
+    assert run.hyperparams["monitor_episodes"] == 0
+    assert not [w for w in run.warnings if "monitor.csv" in w]
+    assert run.facts["env_id"] == "sb3doctor/WarehouseRobot-v0"  # from the Monitor header
+    fired = {f.rule for f in evaluate(run, load_rules([builtin_rules_dir()]))}
+    assert "EP-NEVER-ENDS" in fired and "MISSING-MONITOR" not in fired

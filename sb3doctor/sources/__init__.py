@@ -197,6 +197,14 @@ def _drop_empty(
     kept = [s for s in sources if any(len(series) for series in s.metrics.values())]
     if len(kept) == len(sources):
         return sources
+    if kept:
+        # Beside other data, a Monitor file with its header but no finished episode is a
+        # fact, not an empty file: episodes are not ending (the env has no time limit), which
+        # EP-NEVER-ENDS reports, and the Monitor wrapper is there, so MISSING-MONITOR must not
+        # advise adding one. Its header also names the env.
+        kept += [s for s in sources if s.kind == "monitor" and s.facts.get("episodes") == 0 and s not in kept]
+        if len(kept) == len(sources):
+            return sources
     empty = [s for s in sources if s not in kept]
     for src in empty:
         # The reader's own note says why (e.g. "empty (no dump written yet)"); else a generic one.

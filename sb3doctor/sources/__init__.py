@@ -106,6 +106,7 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
 
     sources: list[SourceData] = []
     separate: list[list[SourceData]] = []
+    printed_by_file: list[tuple[Path, list[SourceData]]] = []
     skipped: list[str] = []
     # Stdout logs last: the full key names of the precise sources let the stdout reader map
     # keys that HumanOutputFormat truncated ("...") back to their real names.
@@ -140,10 +141,9 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
                     # output) must not take the run down: skip it, and say so.
                     skipped.append(f"{p}: skipped, {exc.message}")
                     continue
-                if len(printed) == 1:
-                    sources.append(printed[0])
-                elif len(printed) > 1:
-                    separate.extend([s] for s in printed)
+                if printed:
+                    printed_by_file.append((p, printed))
+    names = _place_printed_runs(printed_by_file, sources, separate)
 
     config = _read_config(run_files.files.get(CONFIG, []))
     if "hyperparams" in config and not isinstance(config["hyperparams"], dict):
@@ -163,10 +163,14 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
     if sources:
         run = build_run(run_files.path, run_files.name, sources, config)
         # Every file read, e.g. all monitor files of a vectorised env, not one per source.
-        run.source_files = [p for p in run_files.log_files if str(p) != "-"] or run.source_files
+        # (Less the stdout logs whose trainings became runs of their own.)
+        own = {src.path for src in sources}
+        alone = {src.path for group in separate for src in group} - own
+        read = [p for p in run_files.log_files if str(p) != "-" and p not in alone]
+        run.source_files = read or run.source_files
         runs.append(run)
-    for i, group in enumerate(separate, start=1):
-        runs.append(build_run(group[0].path, f"{run_files.name}#{i}", group, config))
+    for group, suffix in zip(separate, names, strict=True):
+        runs.append(build_run(group[0].path, f"{run_files.name}{suffix}", group, config))
     if not runs:
         raise InputError("no SB3 metrics found in this log", run_files.path)
     for run in runs:
@@ -175,6 +179,71 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
     for run in runs:
         _check_sb3_keys(run)
     return runs
+
+
+def _place_printed_runs(
+    printed_by_file: list[tuple[Path, list[SourceData]]],
+    sources: list[SourceData],
+    separate: list[list[SourceData]],
+) -> list[str]:
+    """Decide, by content, which trainings printed to the folder's stdout logs belong with its
+    other sources and which are runs of their own; returns the name suffixes of the latter.
+
+    A printed training that repeats the folder's event file or progress file (the same values
+    at the same steps: ``tee``'d output of the same ``learn()``) joins those sources. Beside
+    them, any other is a training of its own. Without them, trainings printed one after
+    another are joined where one continues the other (its timesteps go on past the last one,
+    with the same keys), and are separate runs where the timesteps start again: a folder of
+    job outputs from a PPO CartPole, a DQN and a SAC run is three runs, not one. Appends to
+    ``sources`` (joined) and ``separate`` (one list per run of its own).
+    """
+    from sb3doctor.sources.identity import continues, same_training
+
+    if not printed_by_file:
+        return []
+    if sources:
+        logged = merge_sources(sources)
+        alone: list[tuple[Path, int, SourceData]] = []
+        for path, printed in printed_by_file:
+            for i, src in enumerate(printed):
+                if same_training(src.metrics, logged):
+                    sources.append(src)
+                else:
+                    alone.append((path, i, src))
+    else:
+        groups: list[tuple[Path, int, list[SourceData]]] = []
+        for path, printed in printed_by_file:
+            for i, src in enumerate(printed):
+                if groups and continues(merge_sources(groups[-1][2]), src.metrics):
+                    groups[-1][2].append(src)
+                else:
+                    groups.append((path, i, [src]))
+        if len(groups) == 1:  # one training, however many files: the folder's run, as always
+            sources.extend(groups[0][2])
+            return []
+        alone = []
+        for path, i, group in groups:
+            separate.append(group)
+            alone.append((path, i, group[0]))
+        return _suffixes([(path, i) for path, i, _ in alone], printed_by_file)
+    separate.extend([src] for _, _, src in alone)
+    return _suffixes([(path, i) for path, i, _ in alone], printed_by_file)
+
+
+def _suffixes(
+    placed: list[tuple[Path, int]], printed_by_file: list[tuple[Path, list[SourceData]]]
+) -> list[str]:
+    """``#1``, ``#2`` ... when the separate runs all come from one stdout file (the names runs
+    have always had); ``/<file>`` or ``/<file>#<i>`` when several files hold them."""
+    files = {path for path, _ in placed}
+    if len(files) <= 1 and len(printed_by_file) <= 1:
+        return [f"#{n}" for n in range(1, len(placed) + 1)]
+    per_file = {path: len(printed) for path, printed in printed_by_file}
+    out = []
+    for path, i in placed:
+        name = printable(path.name, one_line=True)
+        out.append(f"/{name}#{i + 1}" if per_file.get(path, 1) > 1 else f"/{name}")
+    return out
 
 
 #: Why a source of each kind holds no point, when its reader left no note.

@@ -1,0 +1,90 @@
+"""Which trainings a folder holds, decided by content: real SB3 logs, split and joined."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sb3doctor.sources import read_runs, stdout, tensorboard
+from sb3doctor.sources.identity import continues, same_training
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SEEDS = FIXTURES / "ppo_seeds"
+
+
+def _event_file(run: Path) -> Path:
+    return next(run.glob("events.out.tfevents.*"))
+
+
+def test_a_tee_of_the_same_training_agrees_and_another_seed_does_not() -> None:
+    own = tensorboard.read_event_file(_event_file(SEEDS / "PPO_1")).metrics
+    other = tensorboard.read_event_file(_event_file(SEEDS / "PPO_2")).metrics
+    (printed,) = stdout.read_stdout(SEEDS / "PPO_1" / "stdout.log", known_keys=set(own))
+    # Same steps (512, 1024, ...) in all three: only the values tell the seeds apart.
+    assert same_training(printed.metrics, own)
+    assert not same_training(printed.metrics, other)
+
+
+def test_the_fixture_stdout_folder_is_one_run_per_training() -> None:
+    """fixtures/stdout holds a PPO log, a log of two PPO trainings and the seed-004 A2C log:
+    four trainings, never one merged "PPO" run."""
+    runs = read_runs(FIXTURES / "stdout")
+    assert sorted((r.name, r.algo) for r in runs) == [
+        ("stdout/legacy_width23.log", "PPO"),
+        ("stdout/multi_run.log#1", "PPO"),
+        ("stdout/multi_run.log#2", "PPO"),
+        ("stdout/seed004_a2c.log", "A2C"),
+    ]
+    assert all(r.sources == ["stdout"] for r in runs)
+
+
+def test_a_stdout_log_of_another_training_beside_an_event_file_is_its_own_run(tmp_path: Path) -> None:
+    run = tmp_path / "PPO_1"
+    run.mkdir()
+    shutil.copy(_event_file(SEEDS / "PPO_1"), run)
+    shutil.copy(SEEDS / "PPO_1" / "stdout.log", run / "train.log")
+    (joined,) = read_runs(run)  # its own tee: one run, both sources
+    assert joined.sources == ["stdout", "tensorboard"]
+    (run / "train.log").unlink()
+    shutil.copy(SEEDS / "PPO_2" / "stdout.log", run / "other.log")
+    runs = read_runs(run)
+    assert sorted(r.sources[0] for r in runs) == ["stdout", "tensorboard"]
+    assert len({r.name for r in runs}) == 2
+    event_run = next(r for r in runs if r.sources == ["tensorboard"])
+    assert event_run.source_files == [run / _event_file(SEEDS / "PPO_1").name]
+
+
+@pytest.mark.slow
+def test_a_training_continued_in_a_second_log_stays_one_run(tmp_path: Path) -> None:
+    """learn(reset_num_timesteps=False) printed to a second file (a resubmitted job) continues
+    the first run; a fresh learn() printed to a third file is a new training."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.logger import configure
+
+    folder = tmp_path / "job"
+    model = PPO("MlpPolicy", "CartPole-v1", n_steps=256, batch_size=64, n_epochs=2, seed=0, device="cpu")
+    model.set_logger(configure(str(tmp_path / "a"), ["log"]))
+    model.learn(768)
+    model.set_logger(configure(str(tmp_path / "b"), ["log"]))
+    model.learn(768, reset_num_timesteps=False)
+    fresh = PPO("MlpPolicy", "CartPole-v1", n_steps=256, batch_size=64, n_epochs=2, seed=1, device="cpu")
+    fresh.set_logger(configure(str(tmp_path / "c"), ["log"]))
+    fresh.learn(768)
+    folder.mkdir()
+    for name, out in (("a", "slurm-1.log"), ("b", "slurm-2.log"), ("c", "slurm-3.log")):
+        shutil.copy(tmp_path / name / "log.txt", folder / out)
+
+    runs = read_runs(folder)
+    assert len(runs) == 2
+    first = next(r for r in runs if r.name.endswith("slurm-1.log"))
+    steps = first.metrics["time/total_timesteps"].steps
+    assert steps[0] == 256 and steps[-1] == 1536  # both files, one run
+    assert sorted(first.source_files) == [folder / "slurm-1.log", folder / "slurm-2.log"]
+
+
+def test_continues_needs_the_same_keys_and_steps_going_on() -> None:
+    own = tensorboard.read_event_file(_event_file(SEEDS / "PPO_1")).metrics
+    other = tensorboard.read_event_file(_event_file(SEEDS / "PPO_2")).metrics
+    assert not continues(own, other)  # the second seed starts again at step 512

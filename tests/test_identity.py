@@ -88,3 +88,18 @@ def test_continues_needs_the_same_keys_and_steps_going_on() -> None:
     own = tensorboard.read_event_file(_event_file(SEEDS / "PPO_1")).metrics
     other = tensorboard.read_event_file(_event_file(SEEDS / "PPO_2")).metrics
     assert not continues(own, other)  # the second seed starts again at step 512
+
+
+def test_sb3_tensorboard_log_with_a_teed_stdout_is_one_training(tmp_path: Path) -> None:
+    """SB3's own layout: tensorboard_log="logs/" writes logs/PPO_1/events..., and the shell's
+    tee writes the printed tables to logs/train.log. One training, so one run."""
+    logs = tmp_path / "logs"
+    (logs / "PPO_1").mkdir(parents=True)
+    shutil.copy(_event_file(SEEDS / "PPO_1"), logs / "PPO_1")
+    shutil.copy(SEEDS / "PPO_1" / "stdout.log", logs / "train.log")
+    (run,) = read_runs(logs)
+    assert run.sources == ["tensorboard"] and run.name == "PPO_1"
+    assert any("train.log" in w and "read once" in w for w in run.warnings)
+    # The printed output of another training is not a copy: two runs.
+    shutil.copy(SEEDS / "PPO_2" / "stdout.log", logs / "train.log")
+    assert len(read_runs(logs)) == 2

@@ -63,7 +63,34 @@ def read_runs_tolerant(path: str | Path, *, strict: bool = False) -> tuple[list[
             problems.append(str(exc))
     if not runs and first is not None:
         raise first
-    return runs, problems
+    return _drop_printed_twins(runs), problems
+
+
+def _drop_printed_twins(runs: list[Run]) -> list[Run]:
+    """Runs read only from a stdout log that another run of the analysis already holds as its
+    event or progress file, dropped: ``tensorboard_log="logs/"`` with the output tee'd to
+    ``logs/train.log`` is one training, not two with every finding twice. The precise source
+    is kept, and says where its printed copy is.
+    """
+    from sb3doctor.sources.identity import same_training
+
+    logged = [r for r in runs if "stdout" not in r.sources or len(r.sources) > 1]
+    kept: list[Run] = []
+    for run in runs:
+        if run.sources == ["stdout"] and run.step_range() is not None:
+            twins = (o for o in logged if _overlaps(run, o) and same_training(run.metrics, o.metrics))
+            twin = next(twins, None)
+            if twin is not None:
+                where = ", ".join(printable(str(p), one_line=True) for p in run.source_files)
+                twin.warnings.append(f"{where}: the printed output of this training; read once, here")
+                continue
+        kept.append(run)
+    return kept
+
+
+def _overlaps(a: Run, b: Run) -> bool:
+    ra, rb = a.step_range(), b.step_range()
+    return ra is not None and rb is not None and ra[0] <= rb[1] and rb[0] <= ra[1]
 
 
 def make_names_unique(runs: list[Run]) -> list[Run]:

@@ -103,3 +103,32 @@ def test_sb3_tensorboard_log_with_a_teed_stdout_is_one_training(tmp_path: Path) 
     # The printed output of another training is not a copy: two runs.
     shutil.copy(SEEDS / "PPO_2" / "stdout.log", logs / "train.log")
     assert len(read_runs(logs)) == 2
+
+
+def test_console_logs_are_found_by_content_whatever_their_name(tmp_path: Path) -> None:
+    """slurm-*.out, nohup.out and *.txt hold SB3 tables only by content: each seed's log is a
+    run (UTF-16 with CRLF and colour codes included), a README.txt and rl-zoo's command.txt
+    are not logs at all, and the same training printed twice is one run."""
+    job = tmp_path / "job"
+    job.mkdir()
+    shutil.copy(SEEDS / "PPO_1" / "stdout.log", job / "slurm-1234.out")
+    shutil.copy(SEEDS / "PPO_1" / "stdout.log", job / "log.txt")  # the same training again
+    shutil.copy(SEEDS / "PPO_2" / "stdout.log", job / "nohup.out")
+    text = (SEEDS / "PPO_3" / "stdout.log").read_text(encoding="utf-8")
+    coloured = text.replace("| rollout/", "\x1b[1m| rollout/").replace("\n", "\x1b[0m\r\n")
+    (job / "train_output.txt").write_bytes(coloured.encode("utf-16"))  # PowerShell's `>`
+    (job / "README.txt").write_text("PPO CartPole, three seeds\n")
+    (job / "command.txt").write_text("python -m rl_zoo3.train --algo ppo --env CartPole-v1\n")
+
+    runs = read_runs(job)
+    assert len(runs) == 3
+    names = {Path(str(f)).name for r in runs for f in r.source_files}
+    assert names == {"slurm-1234.out", "log.txt", "nohup.out", "train_output.txt"}
+    assert all(r.algo == "PPO" and r.metrics["train/approx_kl"] for r in runs)
+    # the UTF-16 log was read as fully as its UTF-8 original
+    utf16 = next(
+        r for r in runs if any(str(f).endswith(".txt") and "output" in str(f) for f in r.source_files)
+    )
+    assert len(utf16.metrics["time/total_timesteps"]) == len(
+        stdout.read_stdout(SEEDS / "PPO_3" / "stdout.log")[0].metrics["time/total_timesteps"]
+    )

@@ -241,7 +241,14 @@ def _place_printed_runs(
         groups: list[tuple[Path, int, list[SourceData]]] = []
         for path, printed in printed_by_file:
             for i, src in enumerate(printed):
-                if groups and continues(merge_sources(groups[-1][2]), src.metrics):
+                # The same output in two files (SB3's log.txt and a tee of the console) is one
+                # run: the same tables, steps and values. Not merely the same numbers: two runs
+                # of one script with a fixed seed print the same values too, over other steps
+                # or keys, and inside one file trainings whose timesteps restart are separate.
+                twin = next((g for g in groups if g[0] != path and _duplicate(src, g[2])), None)
+                if twin is not None:
+                    twin[2].append(src)
+                elif groups and continues(merge_sources(groups[-1][2]), src.metrics):
                     groups[-1][2].append(src)
                 else:
                     groups.append((path, i, [src]))
@@ -255,6 +262,20 @@ def _place_printed_runs(
         return _suffixes([(path, i) for path, i, _ in alone], printed_by_file)
     separate.extend([src] for _, _, src in alone)
     return _suffixes([(path, i) for path, i, _ in alone], printed_by_file)
+
+
+def _duplicate(src: SourceData, group: list[SourceData]) -> bool:
+    """``src`` prints exactly what ``group`` printed: the same keys over the same steps, with
+    the same values (see :func:`~sb3doctor.sources.identity.same_training`)."""
+    from sb3doctor.sources.identity import same_training
+
+    logged = merge_sources(group)
+    keys = {k for k, s in src.metrics.items() if len(s)}
+    if keys != {k for k, s in logged.items() if len(s)}:
+        return False
+    if any(list(src.metrics[k].steps) != list(logged[k].steps) for k in keys):
+        return False
+    return same_training(src.metrics, logged)
 
 
 def _suffixes(

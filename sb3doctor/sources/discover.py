@@ -62,6 +62,12 @@ def classify_file(path: Path, *, explicit: bool = False) -> str | None:
         return STDOUT
     if explicit:
         return STDOUT
+    if name.endswith((".out", ".txt")):
+        # slurm-1234.out, nohup.out, train_output.txt: console logs by content only, so that a
+        # README.txt or rl-zoo's command.txt does not become a run.
+        from sb3doctor.sources.stdout import looks_like_stdout
+
+        return STDOUT if looks_like_stdout(path) else None
     return None
 
 
@@ -243,7 +249,7 @@ def discover(path: str | Path) -> list[RunFiles]:
     if not runs:
         raise InputError(
             "no SB3 log found (looked for events.out.tfevents.*, progress.csv, progress.json, "
-            "monitor.csv and *.log / log.txt stdout logs)",
+            "monitor.csv, and stdout logs: *.log, log.txt, or *.out / *.txt holding SB3 tables)",
             p,
         )
     # Name runs by their path relative to the given folder so that seeds/PPO_1 and

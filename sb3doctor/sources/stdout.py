@@ -633,6 +633,32 @@ def _feed_file(fh: Any, parser: StdoutParser, label: str) -> None:
         data = fh.read(_CHUNK)
 
 
+#: A section row of SB3's table: "| rollout/                |          |" (any width).
+_SECTION_ROW = re.compile(r"^\|\s*(?:rollout|time|train|eval)/\s*\|", re.MULTILINE)
+#: How much of a ``*.out`` / ``*.txt`` file is read to tell whether it is an SB3 console log:
+#: a job's output may start with pip or CUDA chatter before the first table.
+SNIFF_BYTES = 1 << 20
+
+
+def looks_like_stdout(path: Path) -> bool:
+    """Whether the start of ``path`` holds an SB3 table (UTF-8 or UTF-16, with or without ANSI
+    codes and CRLF). Used for names that are not log names by themselves (``slurm-1234.out``,
+    ``nohup.out``, ``train_output.txt``), so that a README.txt or rl-zoo's command.txt is not
+    taken for a log."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(SNIFF_BYTES)
+    except OSError:
+        return False
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+    elif b"\x00" in data:
+        return False
+    else:
+        text = data.decode("utf-8", errors="replace")
+    return _SECTION_ROW.search(_ANSI.sub("", text).replace("\r", "")) is not None
+
+
 def read_stdout(path: Path, known_keys: Iterable[str] = ()) -> list[SourceData]:
     """Read a captured stdout log (``Path('-')`` = stdin): one SourceData per printed run.
 

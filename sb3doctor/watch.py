@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -607,9 +608,13 @@ class Watcher(_Watch):
     def __init__(self, path: str | Path, evaluate: Evaluator) -> None:
         super().__init__(evaluate)
         self.path = Path(path)
-        if not self.path.exists():
-            raise InputError("no such file or directory", self.path)
-        if not (self.path.is_file() or self.path.is_dir()):
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            raise InputError("no such file or directory", self.path) from None
+        except OSError as exc:  # a name too long, a symlink loop: exists() would raise too
+            raise InputError(f"cannot access it ({exc.strerror or exc})", self.path) from None
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
             raise InputError("not a regular file or folder", self.path)
         self._tails: dict[str, list[tuple[RunState, str, str, Tail]]] = {}
 

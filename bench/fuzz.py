@@ -743,7 +743,13 @@ def _limits() -> None:
 def _has_findings_output(args: list[str], stdout: str) -> bool:
     if not stdout.strip():
         return False
-    if "--format" in args and args[args.index("--format") + 1] == "json" and args[0] == "analyze":
+    json_on_stdout = "-o" not in args  # with -o, stdout shows the terminal view
+    if (
+        json_on_stdout
+        and "--format" in args
+        and args[args.index("--format") + 1] == "json"
+        and args[0] == "analyze"
+    ):
         try:
             doc = json.loads(stdout)
         except ValueError:

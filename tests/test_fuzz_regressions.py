@@ -400,3 +400,8 @@ def test_integers_past_the_float_range_in_config_and_rule_files(
     (tmp_path / "PPO-KL-HIGH.yaml").write_text(rule)
     code, _, err = run_cli(capsys, "rules", "--check", str(tmp_path / "PPO-KL-HIGH.yaml"))
     assert code == 2 and "number out of range" in err
+
+
+def test_watch_on_a_name_too_long_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "watch", str(tmp_path / ("x" * 300)), "--idle-timeout", "0.1")
+    assert code == 2 and "cannot access it (File name too long)" in err and err.count("\n") == 1

@@ -33,7 +33,7 @@ PAIRED = [
 
 
 def _group(tmp: Path, name: str, runs: list[str]) -> Path:
-    """A folder of seeds: copies of benchmark runs (the readers do not follow symlinked folders)."""
+    """A folder of seeds: copies of benchmark runs."""
     folder = tmp / name
     folder.mkdir()
     for run in runs:

@@ -132,3 +132,17 @@ def test_console_logs_are_found_by_content_whatever_their_name(tmp_path: Path) -
     assert len(utf16.metrics["time/total_timesteps"]) == len(
         stdout.read_stdout(SEEDS / "PPO_3" / "stdout.log")[0].metrics["time/total_timesteps"]
     )
+
+
+def test_symlinked_run_folders_are_followed_once_and_loops_end(tmp_path: Path) -> None:
+    import os
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copytree(SEEDS / "PPO_1", tmp_path / "elsewhere" / "PPO_1")
+    os.symlink(tmp_path / "elsewhere" / "PPO_1", logs / "PPO_1")  # a run linked in
+    shutil.copytree(SEEDS / "PPO_2", logs / "PPO_2")
+    os.symlink(logs / "PPO_2", logs / "best")  # a second name for a run already there
+    os.symlink("..", logs / "PPO_2" / "up")  # a loop
+    runs = read_runs(logs)
+    assert sorted(r.name for r in runs) == ["PPO_1", "PPO_2"]

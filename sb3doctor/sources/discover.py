@@ -160,13 +160,21 @@ def _safe_is_file(path: Path) -> bool:
 def _walk(top: Path) -> list[RunFiles]:
     """Run folders under ``top``, parents before children, siblings in natural order.
 
-    Iterative (no recursion limit), does not follow symlinked folders (a link to ``..`` would
-    loop), and goes at most :data:`MAX_DEPTH` levels down. A folder that cannot be listed is
-    returned as a RunFiles with ``error`` set, so that it is reported, not skipped silently.
+    Iterative (no recursion limit), and goes at most :data:`MAX_DEPTH` levels down. Symlinked
+    folders are followed (``logs/best -> PPO_3``, a run folder linked in from elsewhere), each
+    real folder once: a link back to ``..`` or to a folder already seen is not entered again,
+    so loops end. A folder that cannot be listed is returned as a RunFiles with ``error`` set,
+    so that it is reported, not skipped silently.
     """
     runs: list[RunFiles] = []
     too_deep: list[Path] = []
     stack: list[tuple[Path, int]] = [(top, 0)]
+    seen: set[tuple[int, int]] = set()
+    try:
+        st = top.stat()
+        seen.add((st.st_dev, st.st_ino))
+    except OSError:
+        pass
     while stack:
         folder, depth = stack.pop()
         try:
@@ -185,10 +193,15 @@ def _walk(top: Path) -> list[RunFiles]:
             if entry.name.startswith(".") or entry.name == "__pycache__":
                 continue
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    subdirs.append(Path(entry.path))
+                if not entry.is_dir():  # follows a symlink; a loop or dangling link raises
+                    continue
+                st = entry.stat()
             except OSError:
                 continue
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            subdirs.append(Path(entry.path))
         if subdirs and depth >= MAX_DEPTH:
             too_deep.append(folder)
             continue

@@ -81,3 +81,19 @@ def test_evaluations_npz_is_loaded_without_pickle(tmp_path: Path) -> None:
         read_evaluations(path)
     good = read_evaluations(PPO_RUN / "evaluations.npz")
     assert len(good.metrics["eval/mean_reward"]) >= 1
+
+
+def test_the_zoo_root_joins_each_run_with_its_tensorboard_run() -> None:
+    """fixtures/rlzoo is what `python -m rl_zoo3.train ... --log-folder logs --tensorboard-log tb`
+    leaves: logs/<algo>/CartPole-v1_1 (Monitor, evaluations, config) and tb/CartPole-v1/<ALGO>_1
+    (the event file). Given the root, each training is one run with all of it."""
+    runs = read_runs(Path(__file__).resolve().parents[1] / "fixtures" / "rlzoo")
+    assert sorted((r.name, r.algo) for r in runs) == [
+        ("logs/ppo/CartPole-v1_1", "PPO"),
+        ("logs/qrdqn/CartPole-v1_1", "QRDQN"),
+    ]
+    for run in runs:
+        assert run.sources == ["evaluations", "monitor", "tensorboard"]
+        assert "train/loss" in run.metrics or "train/approx_kl" in run.metrics  # from the event file
+        assert "episode/reward" in run.metrics and "eval/mean_reward" in run.metrics
+        assert run.hyperparams["env_id"] == "CartPole-v1" and run.hyperparams["seed"] == 3

@@ -6,6 +6,7 @@ This package is the only code that opens log files. It never writes anything.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from sb3doctor.errors import InputError, printable
@@ -55,7 +56,7 @@ def read_runs_tolerant(path: str | Path, *, strict: bool = False) -> tuple[list[
     runs: list[Run] = []
     problems: list[str] = []
     first: InputError | None = None
-    for run_files in discover(path):
+    for run_files in attach_zoo_tensorboard(discover(path)):
         try:
             runs.extend(read_run_files(run_files, strict=strict))
         except InputError as exc:
@@ -64,6 +65,60 @@ def read_runs_tolerant(path: str | Path, *, strict: bool = False) -> tuple[list[
     if not runs and first is not None:
         raise first
     return _drop_printed_twins(runs), problems
+
+
+def attach_zoo_tensorboard(found: list[RunFiles]) -> list[RunFiles]:
+    """Join each rl-zoo run folder (``logs/ppo/CartPole-v1_1``) and the TensorBoard run the zoo
+    wrote for it (``--tensorboard-log tb`` -> ``tb/CartPole-v1/PPO_1``) into one run, when
+    both are under the analysed path: the zoo folder has the episodes, evaluations and
+    hyperparameters, the event file the training metrics.
+
+    The zoo and SB3 number their folders the same way (one more than the highest there), so for
+    each (algorithm, env) the n-th zoo folder goes with the n-th event-file folder under
+    ``<tensorboard_log>/<env>/``, when there are as many of each; otherwise they stay apart.
+    """
+    from sb3doctor.sources.discover import natural_key
+    from sb3doctor.sources.zoo import read_zoo_config
+
+    zoo: dict[tuple[str, str], list[RunFiles]] = {}
+    tb_folder: dict[tuple[str, str], set[str]] = {}  # the --tensorboard-log folder names
+    for rf in found:
+        if rf.error is not None or not rf.files.get(ZOO_CONFIG) or TENSORBOARD in rf.files:
+            continue
+        try:
+            cfg = read_zoo_config(rf.files[ZOO_CONFIG])
+        except InputError:
+            continue  # read, and reported, with the run itself
+        algo, env, tb_log = cfg.get("algo"), cfg.get("env_id"), cfg.get("tensorboard_log")
+        if isinstance(algo, str) and isinstance(env, str) and isinstance(tb_log, str):
+            zoo.setdefault((algo, env), []).append(rf)
+            tb_folder.setdefault((algo, env), set()).add(Path(tb_log).name)
+    if not zoo:
+        return found
+    tbs: dict[tuple[str, str], list[RunFiles]] = {key: [] for key in zoo}
+    for rf in found:
+        m = _SB3_RUN_DIR.match(rf.path.name) if set(rf.files) == {TENSORBOARD} else None
+        key = (m.group(1), rf.path.parent.name) if m else None
+        if key in zoo and tb_folder[key] & set(rf.path.parts):
+            tbs[key].append(rf)
+    joined: set[int] = set()
+    for key, zoo_runs in zoo.items():
+        if len(tbs[key]) != len(zoo_runs):
+            continue
+        pairs = zip(
+            sorted(zoo_runs, key=lambda r: natural_key(r.path.name)),
+            sorted(tbs[key], key=lambda r: natural_key(r.path.name)),
+            strict=True,
+        )
+        for zoo_run, tb_run in pairs:
+            for event_file in tb_run.files[TENSORBOARD]:
+                zoo_run.add(TENSORBOARD, event_file)
+            joined.add(id(tb_run))
+    return [rf for rf in found if id(rf) not in joined]
+
+
+#: SB3's TensorBoard run folders: ``<tb_log_name>_<n>``, tb_log_name being the class name.
+_SB3_RUN_DIR = re.compile(r"^([A-Za-z0-9]+)_(\d+)$")
 
 
 def _drop_printed_twins(runs: list[Run]) -> list[Run]:

@@ -102,6 +102,9 @@ def read_zoo_config(paths: list[Path]) -> dict[str, Any]:
                 out["env_id"] = doc["env"]
             if isinstance(doc.get("seed"), int):
                 hp["seed"] = doc["seed"]
+            # where the zoo told SB3 to write the run's event files (``--tensorboard-log``)
+            if isinstance(doc.get("tensorboard_log"), str) and doc["tensorboard_log"]:
+                out["tensorboard_log"] = doc["tensorboard_log"]
         else:
             for key, value in doc.items():
                 if not isinstance(key, str) or not isinstance(value, (int, float, str, bool)):

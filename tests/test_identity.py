@@ -146,3 +146,29 @@ def test_symlinked_run_folders_are_followed_once_and_loops_end(tmp_path: Path) -
     os.symlink("..", logs / "PPO_2" / "up")  # a loop
     runs = read_runs(logs)
     assert sorted(r.name for r in runs) == ["PPO_1", "PPO_2"]
+
+
+def test_add_scalars_sub_folders_belong_to_their_run(tmp_path: Path) -> None:
+    """SummaryWriter.add_scalars beside SB3's logger: PPO_1/reward_train/ and PPO_1/reward_eval/
+    hold event files of their own. They are part of PPO_1; a nested PPO_2 stays a run."""
+    from stable_baselines3.common.logger import configure
+    from torch.utils.tensorboard import SummaryWriter
+
+    run = tmp_path / "PPO_1"
+    logger = configure(str(run), ["tensorboard"])
+    writer = SummaryWriter(log_dir=str(run))
+    for i in range(1, 6):
+        logger.record("rollout/ep_rew_mean", 10.0 * i)
+        logger.record("train/approx_kl", 0.01)
+        logger.dump(2048 * i)
+        writer.add_scalars("reward", {"train": 10.0 * i, "eval": 9.0 * i}, 2048 * i)
+    logger.close()
+    writer.close()
+    assert (run / "reward_train").is_dir() and (run / "reward_eval").is_dir()
+
+    (r,) = read_runs(run)
+    assert r.name == "PPO_1"
+    assert list(r.metrics["reward/train"].values) == [10.0, 20.0, 30.0, 40.0, 50.0]
+    assert list(r.metrics["reward/eval"].steps) == [2048 * i for i in range(1, 6)]
+    shutil.copytree(SEEDS / "PPO_2", run / "PPO_2")
+    assert sorted(x.name for x in read_runs(run)) == ["PPO_1", "PPO_2"]

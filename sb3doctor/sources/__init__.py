@@ -18,6 +18,7 @@ from sb3doctor.sources.discover import (
     MONITOR,
     PROGRESS_CSV,
     PROGRESS_JSON,
+    SCALARS_SUBFOLDER,
     STDOUT,
     TENSORBOARD,
     ZOO_CONFIG,
@@ -56,7 +57,7 @@ def read_runs_tolerant(path: str | Path, *, strict: bool = False) -> tuple[list[
     runs: list[Run] = []
     problems: list[str] = []
     first: InputError | None = None
-    for run_files in attach_zoo_tensorboard(discover(path)):
+    for run_files in attach_add_scalars(attach_zoo_tensorboard(discover(path))):
         try:
             runs.extend(read_run_files(run_files, strict=strict))
         except InputError as exc:
@@ -117,6 +118,48 @@ def attach_zoo_tensorboard(found: list[RunFiles]) -> list[RunFiles]:
     return [rf for rf in found if id(rf) not in joined]
 
 
+def attach_add_scalars(found: list[RunFiles]) -> list[RunFiles]:
+    """Give ``SummaryWriter.add_scalars`` sub-folders to their run: ``add_scalars("reward",
+    {"train": ..., "eval": ...})`` beside SB3's logger writes ``PPO_1/reward_train/`` and
+    ``PPO_1/reward_eval/``, each with an event file holding the tag ``reward``. They are part of
+    ``PPO_1``, not runs of their own (which, holding no SB3 key, would be refused).
+
+    A sub-folder named like an SB3 run (``PPO_2``: an algorithm's class name and a number)
+    stays a run of its own.
+    """
+    by_path = {rf.path: rf for rf in found if TENSORBOARD in rf.files}
+    kept: list[RunFiles] = []
+    for rf in found:
+        parent = by_path.get(rf.path.parent)
+        if (
+            parent is not None
+            and set(rf.files) == {TENSORBOARD}
+            and not _SB3_CLASS_RUN_DIR.match(rf.path.name)
+        ):
+            for event_file in rf.files[TENSORBOARD]:
+                parent.add(SCALARS_SUBFOLDER, event_file)
+            continue
+        kept.append(rf)
+    return kept
+
+
+def _scalars_subfolder_source(path: Path, strict: bool) -> SourceData:
+    """The event file of an ``add_scalars`` sub-folder, its tags named as TensorBoard shows
+    them: the folder ``reward_train`` holds the tag ``reward`` -> ``reward/train``."""
+    from sb3doctor.sources import tensorboard
+
+    src = tensorboard.read_event_file(path, strict=strict)
+    folder = path.parent.name
+    renamed = {}
+    for tag, series in src.metrics.items():
+        key = folder[len(tag) + 1 :] if folder.startswith(f"{tag}_") else folder
+        renamed[printable(f"{tag}/{key}", one_line=True)] = series
+    src.metrics = renamed
+    return src
+
+
+#: A folder SB3 itself would name (``PPO_2``): a class name, capitalised, and a number.
+_SB3_CLASS_RUN_DIR = re.compile(r"^[A-Z][A-Za-z0-9]*_\d+$")
 #: SB3's TensorBoard run folders: ``<tb_log_name>_<n>``, tb_log_name being the class name.
 _SB3_RUN_DIR = re.compile(r"^([A-Za-z0-9]+)_(\d+)$")
 
@@ -200,6 +243,9 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
             continue
         if kind == ZOO_CONFIG:
             continue  # hyperparameters, read below with config.json
+        if kind == SCALARS_SUBFOLDER:
+            sources.extend(_scalars_subfolder_source(p, strict) for p in paths)
+            continue
         if kind == EVALUATIONS:
             from sb3doctor.sources.zoo import read_evaluations  # numpy: only for rl-zoo folders
 

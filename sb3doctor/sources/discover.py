@@ -26,6 +26,9 @@ CONFIG = "config"
 #: rl-zoo's config.yml / args.yml (hyperparameters, not metrics) and evaluations.npz (metrics).
 ZOO_CONFIG = "zoo_config"
 EVALUATIONS = "evaluations"
+#: Event files of ``SummaryWriter.add_scalars`` sub-folders (``PPO_1/reward_train/``), read as
+#: part of the run folder above them.
+SCALARS_SUBFOLDER = "tensorboard_scalars"
 _NOT_LOGS = (CONFIG, ZOO_CONFIG)
 
 _STDOUT_NAMES = {"log.txt", "stdout.txt", "stdout.log", "train.log", "output.log"}

@@ -95,6 +95,8 @@ _SHORT_RE = re.compile(
 )
 _WINDOW_RE = re.compile(r"^(?P<side>last|first)(?P<amount>\d+(?:\.\d+)?)(?P<pct>%?)$")
 _SEED_SUFFIX = re.compile(r"(?:[_#-]\d+)+$")
+#: A seed named in a run's name: ``lr3e-4_seed1``, ``ppo-s2``.
+_SEED_NAME_SUFFIX = re.compile(r"[_-](?:seed|s)[-_]?\d+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -397,9 +399,12 @@ _SEED_FOLDER = re.compile(r"^(?:seed|s)[-_]?\d+$", re.IGNORECASE)
 def group_key(run: Run, group_by: str | None = None) -> str:
     """The group a run belongs to when runs are gated together.
 
-    Default: runs in the same parent folder with the same algorithm (``logs/PPO_1`` ..
-    ``logs/PPO_5`` -> ``logs/PPO``); seed folders count as one (``runs/seed1/PPO_1`` and
-    ``runs/seed2/PPO_1`` -> ``runs/PPO``). With ``group_by``, a regular expression searched in
+    Default: runs in the same parent folder whose names differ only by a run or seed number
+    (SB3's ``logs/PPO_1`` .. ``logs/PPO_5`` -> ``logs/PPO``; rl-zoo's ``CartPole-v1_1``,
+    ``CartPole-v1_2``; ``lr3e-4_seed1``, ``lr3e-4_seed2``); seed folders count as one
+    (``runs/seed1/PPO_1`` and ``runs/seed2/PPO_1`` -> ``runs/PPO``). Folders named for what they
+    are (``presets/healthy``, ``presets/lr-too-high``) are different configurations, each its
+    own group, even when they use one algorithm. With ``group_by``, a regular expression searched in
     the run's name, then in its path: the first capture group (or the whole match) is the
     key; ``glob:PATTERN`` matches the name or path with shell wildcards and the pattern is
     the key. A run that does not match stays alone (its name is its key).
@@ -410,7 +415,10 @@ def group_key(run: Run, group_by: str | None = None) -> str:
             # runs/seed1/PPO_1, runs/seed2/PPO_1: the seed folders are one group
             parent_path = parent_path.parent
         parent = parent_path.as_posix()
-        label = run.algo or _SEED_SUFFIX.sub("", run.name.rsplit("/", 1)[-1]) or run.name
+        own = run.name.rsplit("/", 1)[-1]
+        # a named seed (lr3e-4_seed1 -> lr3e-4), else a run number (PPO_1 -> PPO)
+        named = _SEED_NAME_SUFFIX.sub("", own)
+        label = (named if named != own else _SEED_SUFFIX.sub("", own)) or own
         return label if parent in ("", ".") else f"{parent}/{label}"
     candidates = [run.name, run.path.as_posix()]
     if group_by.startswith("glob:"):

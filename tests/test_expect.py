@@ -476,3 +476,23 @@ def test_same_named_seeds_are_not_lost(tmp_path: Path, capsys: pytest.CaptureFix
         (group,) = doc["expectations"]
         assert group["passed"] is False and len(group["runs"]) == 3 and len(group["per_run"]) == 3, group
         assert code == 0  # --fail-on never
+
+
+def test_default_groups_keep_differently_named_configurations_apart() -> None:
+    """fixtures/presets/healthy and fixtures/presets/lr-too-high are two configurations of one
+    algorithm, not two seeds of one; numbered runs and named seeds are grouped."""
+    runs = [
+        reward_run("presets/healthy", [1.0]),
+        reward_run("presets/lr-too-high", [1.0]),
+        reward_run("zoo/ppo/CartPole-v1_1", [1.0]),
+        reward_run("zoo/ppo/CartPole-v1_2", [1.0]),
+        reward_run("sweep/lr3e-4_seed1", [1.0]),
+        reward_run("sweep/lr3e-4_seed2", [1.0]),
+    ]
+    groups = group_runs(runs)
+    assert {k: len(v) for k, v in groups.items()} == {
+        "presets/healthy": 1,
+        "presets/lr-too-high": 1,
+        "zoo/ppo/CartPole-v1": 2,
+        "sweep/lr3e-4": 2,
+    }

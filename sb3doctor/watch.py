@@ -125,14 +125,21 @@ class TextTail:
 
     With a path, :meth:`poll` reads the bytes appended to the file since the previous poll;
     :meth:`feed` takes text directly (``watch -``). The parser keeps a half-written line or
-    table for the next chunk; bytes are decoded with an incremental UTF-8 decoder so that a
-    multi-byte character cut by a write boundary is completed by the next chunk.
+    table for the next chunk; bytes are decoded with an incremental decoder (UTF-8, or UTF-16
+    when the file starts with its BOM, as PowerShell's ``>`` writes it, like ``analyze`` reads
+    it) so that a character cut by a write boundary is completed by the next chunk.
+
+    A log that is truncated, or replaced by a new file under the same name (log rotation), is
+    read again from its start, and :attr:`restarted` tells the watcher to drop the points it
+    had from the old content instead of mixing them with the new.
     """
 
     replaces = False
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._identity: tuple[int, int] | None = None
+        self.restarted = False
         self._reset()
 
     def _reset(self) -> None:
@@ -140,33 +147,45 @@ class TextTail:
 
         self._parser = StdoutParser(self.path)
         self._offset = 0
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder: codecs.IncrementalDecoder | None = None  # chosen from the first bytes
         self._warned: dict[int, int] = {}
         self._facts: dict[int, int] = {}
+
+    def _decode(self, chunk: bytes, final: bool = False) -> str:
+        if self._decoder is None:
+            if not chunk and not final:
+                return ""
+            utf16 = chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+            name = "utf-16" if utf16 else "utf-8-sig"
+            self._decoder = codecs.getincrementaldecoder(name)(errors="replace")
+        return self._decoder.decode(chunk, final=final)
 
     def poll(self) -> list[tuple[int, SourceData]]:
         try:
             with open(self.path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size < self._offset:
-                    self._reset()  # truncated or replaced by a new file: start over
-                if size == self._offset:
+                st = os.fstat(fh.fileno())
+                identity = (st.st_dev, st.st_ino)
+                if st.st_size < self._offset or (self._identity not in (None, identity)):
+                    self._reset()  # truncated, or rotated to a new file: start over
+                    self.restarted = True
+                self._identity = identity
+                if st.st_size == self._offset:
                     return []
                 fh.seek(self._offset)
-                chunk = fh.read(size - self._offset)
+                chunk = fh.read(st.st_size - self._offset)
         except PermissionError as exc:
             raise InputError("permission denied: cannot read it", self.path) from exc
         except OSError as exc:
             raise InputError(f"cannot read it ({exc.strerror or exc})", self.path) from exc
         self._offset += len(chunk)
-        return self.feed(self._decoder.decode(chunk))
+        return self.feed(self._decode(chunk))
 
     def feed(self, text: str) -> list[tuple[int, SourceData]]:
         """Parse ``text`` (a chunk of stdout); return the points of the tables it completed."""
         return self._collect(self._parser.feed(text))
 
     def finish(self) -> list[tuple[int, SourceData]]:
-        rest = self._decoder.decode(b"", final=True)
+        rest = self._decode(b"", final=True)
         tables = self._parser.feed(rest) if rest else []
         self._parser.finish()
         return self._collect(tables, final=True)
@@ -644,7 +663,12 @@ class Watcher(_Watch):
                     tail = state.tails.get(key)
                     if tail is None:
                         tail = state.tails[key] = _make_tail(kind, group)
-                    events.extend(self._apply(state, key, kind, tail.poll(), tail.replaces))
+                    pairs = tail.poll()
+                    # A rotated stdout log starts over: its new points replace the old ones.
+                    restarted = False
+                    if isinstance(tail, TextTail) and tail.restarted:
+                        tail.restarted, restarted = False, True
+                    events.extend(self._apply(state, key, kind, pairs, tail.replaces or restarted))
         events.extend(self._updates(now))
         return events
 

@@ -156,6 +156,58 @@ def test_stdout_log_appended_mid_table(tmp_path: Path) -> None:
     assert same_metrics(next(iter(watcher.runs.values())).snapshot().metrics, expected.metrics)
 
 
+def test_utf16_stdout_log_is_watched_like_analyze_reads_it(tmp_path: Path) -> None:
+    """PowerShell's `>` writes UTF-16 with a BOM: watch reads it, chunk by chunk (a chunk may
+    end inside a two-byte character), to the same table as analyze."""
+    source = tmp_path / "src"
+    logger = sb3_logger(source, ["log"])
+    for i in range(1, 9):
+        dump_ppo_like(logger, i * 256, kl=0.01 * i, it=i)
+    logger.close()
+    data = (source / "log.txt").read_text(encoding="utf-8").replace("\n", "\r\n").encode("utf-16")
+
+    log = tmp_path / "train.log"
+    log.write_bytes(b"")
+    watcher = Watcher(log, no_rules)
+    with open(log, "ab") as fh:
+        for start in range(0, len(data), 101):  # odd chunks: characters cut in half
+            fh.write(data[start : start + 101])
+            fh.flush()
+            watcher.poll()
+    watcher.finish("end")
+    watched = next(iter(watcher.runs.values())).snapshot().metrics
+    assert len(watched["time/total_timesteps"]) == 8
+    assert same_metrics(watched, read_stdout(log)[0].metrics)
+
+
+def test_a_rotated_stdout_log_starts_over_instead_of_mixing(tmp_path: Path) -> None:
+    """A log replaced by a new file under the same name (logrotate, a restarted job writing
+    train.log again): the points of the old content are dropped, not mixed with the new."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    logger = sb3_logger(old, ["log"])
+    for i in range(1, 11):
+        dump_ppo_like(logger, i * 256, kl=0.01, it=i)
+    logger.close()
+    logger = sb3_logger(new, ["log"])
+    for i in range(1, 13):  # larger than the old file: a size check alone would not notice
+        dump_ppo_like(logger, i * 512, kl=0.05, it=i)
+    logger.close()
+
+    log = tmp_path / "train.log"
+    shutil.copy(old / "log.txt", log)
+    watcher = Watcher(log, no_rules)
+    watcher.poll()
+    state = next(iter(watcher.runs.values()))
+    assert list(state.run.metrics["time/total_timesteps"].steps)[-1] == 2560
+    replacement = tmp_path / "train.log.new"
+    shutil.copy(new / "log.txt", replacement)
+    os.replace(replacement, log)  # a new inode under the old name
+    watcher.poll()
+    steps = list(state.snapshot().metrics["time/total_timesteps"].steps)
+    assert steps == [512 * i for i in range(1, 13)]
+    assert set(state.snapshot().metrics["train/approx_kl"].values) == {0.05}
+
+
 def test_new_run_folder_is_picked_up(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -370,6 +422,36 @@ def test_idle_timeout_ends_an_empty_watch_and_says_why(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert "no readable run appeared" in proc.stderr and "--idle-timeout" in proc.stderr
     assert elapsed < 10  # 2 s of waiting plus interpreter start-up on a loaded 2-core machine
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["not_a_log", "model_zip_only", "empty_event_file"],
+)
+def test_watch_and_analyze_agree_on_what_cannot_be_read(tmp_path: Path, layout: str) -> None:
+    """The same input gives watch (once it stops waiting) analyze's verdict: one line naming the
+    file and exit 2 when log files are there but none is readable. Only a folder with no log at
+    all (a training that crashed before writing one, only a model.zip) differs: analyze has
+    nothing to read (exit 2), watch waited for a run that never came (exit 0, and says so)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    if layout == "not_a_log":
+        (run / "stdout.log").write_text("Traceback (most recent call last):\nValueError: boom\n")
+    elif layout == "model_zip_only":
+        (run / "model.zip").write_bytes(b"PK\x03\x04")
+    else:
+        (run / "events.out.tfevents.1.host").write_bytes(b"")
+    base = [sys.executable, "-m", "sb3doctor"]
+    kw: dict = {"capture_output": True, "text": True, "cwd": ROOT, "env": ENV, "timeout": 60}
+    analyze = subprocess.run([*base, "analyze", str(tmp_path)], **kw)
+    watch = subprocess.run([*base, "watch", str(tmp_path), "--idle-timeout", "1", "--format", "jsonl"], **kw)
+    assert analyze.returncode == 2 and "Traceback" not in watch.stderr
+    if layout == "model_zip_only":
+        # nothing was ever written: analyze has nothing to read, watch waited and says so
+        assert watch.returncode == 0 and "no readable run appeared" in watch.stderr
+    else:
+        assert watch.returncode == 2
+        assert watch.stderr.strip().splitlines() == analyze.stderr.strip().splitlines()[-1:]
 
 
 # --------------------------------------------------------------------------- real training

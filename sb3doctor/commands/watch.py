@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import IO, Any, Protocol
 
 import click
@@ -126,6 +127,18 @@ def _watch_path(
         return _loop(watcher, dash, dash, interval, threshold, idle_timeout)
 
 
+def _raise_unreadable(path: Path) -> None:
+    """Raise analyze's InputError for ``path`` when it holds log files and none can be read."""
+    from sb3doctor.errors import InputError
+    from sb3doctor.sources import read_runs_tolerant
+
+    try:
+        read_runs_tolerant(path)
+    except InputError as exc:
+        if not exc.message.startswith("no SB3 log found"):
+            raise
+
+
 class _Terminated(Exception):
     """SIGTERM arrived (a job scheduler or `kill` ending the watch)."""
 
@@ -154,6 +167,10 @@ def _loop(
                 if not watcher.any_started:
                     from sb3doctor.errors import quoted_path
 
+                    # The same verdict as analyze on what is there: log files that cannot be
+                    # read are that one-line error and exit 2; only a folder with no log at
+                    # all (the training never wrote one) is "nothing to watch".
+                    _raise_unreadable(watcher.path)
                     click.echo(
                         f"sb3doctor: no readable run appeared under {quoted_path(watcher.path)} within "
                         f"{idle_timeout:g} s (--idle-timeout): nothing to watch",

@@ -78,6 +78,8 @@ def attach_zoo_tensorboard(found: list[RunFiles]) -> list[RunFiles]:
     each (algorithm, env) the n-th zoo folder goes with the n-th event-file folder under
     ``<tensorboard_log>/<env>/``, when there are as many of each; otherwise they stay apart.
     """
+    if not any(rf.files.get(ZOO_CONFIG) for rf in found):
+        return found  # no rl-zoo folder: not even the zoo's YAML loader is imported
     from sb3doctor.sources.discover import natural_key
     from sb3doctor.sources.zoo import read_zoo_config
 

@@ -178,10 +178,10 @@ def analyze_command(
     Prints per run the findings, worst first, with evidence and advice computed from the
     run's own values, then a per-metric summary. Exit 1 when a finding reaches --fail-on.
     """
+    from sb3doctor.commands import read_paths
     from sb3doctor.engine import evaluate
     from sb3doctor.errors import SB3DoctorError
     from sb3doctor.reporters import Report, RunReport, render, sort_findings
-    from sb3doctor.sources import make_names_unique, read_runs_tolerant
 
     config, rules = _load(config_path, rules_dirs)
     rules = _disable(rules, disable)
@@ -202,16 +202,7 @@ def analyze_command(
 
         check_group_by(group_by)  # before any run is read: a bad pattern is a usage error
 
-    runs = []
-    for p in paths:
-        # --strict: any unreadable run folder is an error; otherwise it is skipped with a line.
-        found, problems = read_runs_tolerant(p, strict=strict)
-        if problems and strict:
-            raise SB3DoctorError(problems[0])
-        for problem in problems:
-            click.echo(f"sb3doctor: warning: skipped {printable(problem, one_line=True)}", err=True)
-        runs.extend(found)
-    make_names_unique(runs)
+    runs = read_paths(paths, strict=strict)
     for run in runs:
         if env_id:
             run.hyperparams["env_id"] = env_id

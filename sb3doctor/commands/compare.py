@@ -45,21 +45,12 @@ def read_and_diagnose(
 
     Each run's findings come root cause first (:func:`sb3doctor.reporters.sort_findings`).
     """
+    from sb3doctor.commands import read_paths
     from sb3doctor.engine import evaluate
     from sb3doctor.reporters import sort_findings
-    from sb3doctor.sources import make_names_unique, read_runs_tolerant
 
     _config, rules = _load(config_path, rules_dirs)
-    runs = []
-    for p in paths:
-        found, problems = read_runs_tolerant(p, strict=strict)
-        if problems and strict:
-            raise SB3DoctorError(problems[0])
-        for problem in problems:
-            click.echo(f"sb3doctor: warning: skipped {printable(problem, one_line=True)}", err=True)
-        runs.extend(found)
-    if unique:
-        make_names_unique(runs)
+    runs = read_paths(paths, strict=strict, unique=unique)
     out = []
     for run in runs:
         if env_id:

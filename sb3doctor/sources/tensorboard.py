@@ -597,13 +597,14 @@ def read_event_file(path: Path, *, strict: bool = False) -> SourceData:
     return src
 
 
-def _first_hole(fd: int, st: os.stat_result) -> int:
-    """Offset of the first hole of a sparse file, or its size (no hole, or no way to tell)."""
+def _first_hole(fd: int, st: os.stat_result, start: int = 0) -> int:
+    """Offset of the first hole at or after ``start`` in a sparse file, or its size (no hole,
+    or no way to tell). Leaves the file position at ``start``."""
     if st.st_blocks * 512 >= st.st_size:
         return st.st_size  # every byte is on disk: the common case, no system call
     try:
-        hole = os.lseek(fd, 0, os.SEEK_HOLE)
-        os.lseek(fd, 0, os.SEEK_SET)
+        hole = os.lseek(fd, start, os.SEEK_HOLE)
+        os.lseek(fd, start, os.SEEK_SET)
     except (OSError, AttributeError):  # no SEEK_HOLE (macOS < 10.x, some file systems)
         return st.st_size
     return min(hole, st.st_size)
@@ -1013,6 +1014,7 @@ class EventFileTail:
         self._sink = _Sink()  # keeps the tag -> plugin map across polls
         self._checked = False
         self._lost_sync = False
+        self._hole_warned = False
 
     def poll(self) -> SourceData:
         """Scalars of the records completed since the last poll (kind ``"tensorboard"``).
@@ -1037,12 +1039,24 @@ class EventFileTail:
                     self._lost_sync = False
                     self._sink.plugins.clear()
                 fh.seek(self.offset)
+                if size - self.offset > NUMPY_THRESHOLD:
+                    st = os.fstat(fh.fileno())
+                    hole = _first_hole(fh.fileno(), st, self.offset)
+                    if hole < size:
+                        # As read_event_file: never allocate gigabytes of unwritten zeros.
+                        if not self._hole_warned:
+                            warnings.append(
+                                f"{self.path}: a hole (unwritten bytes) from byte {hole} on: "
+                                "read the data before it"
+                            )
+                            self._hole_warned = True
+                        size = hole
                 big = size - self.offset > NUMPY_THRESHOLD
                 data: Any
                 if big:
                     data, nbytes = _padded_read(fh, size - self.offset)
                 else:
-                    data = fh.read()
+                    data = fh.read(size - self.offset)
                     nbytes = len(data)
         except PermissionError as exc:
             raise InputError("permission denied: cannot read it", self.path) from exc

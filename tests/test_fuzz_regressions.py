@@ -405,3 +405,19 @@ def test_integers_past_the_float_range_in_config_and_rule_files(
 def test_watch_on_a_name_too_long_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "watch", str(tmp_path / ("x" * 300)), "--idle-timeout", "0.1")
     assert code == 2 and "cannot access it (File name too long)" in err and err.count("\n") == 1
+
+
+def test_watch_tails_a_sparse_event_file_up_to_its_hole(tmp_path: Path) -> None:
+    from sb3doctor.sources.tensorboard import EventFileTail
+
+    event = tmp_path / EVENTS
+    shutil.copy(next(RUN.glob("events.out.tfevents.*")), event)
+    with open(event, "r+b") as fh:
+        fh.truncate(3 << 30)
+    if os.stat(event).st_blocks * 512 >= 3 << 30:
+        pytest.skip("this file system does not make sparse files")
+    tail = EventFileTail(event)
+    src = tail.poll()
+    assert any("a hole (unwritten bytes) from byte" in w for w in src.warnings)
+    assert len(src.metrics["train/approx_kl"]) > 10
+    assert not any("hole" in w for w in tail.poll().warnings)  # said once

@@ -18,17 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings  # the [dev] extra installs it
+from hypothesis import strategies as st
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from sb3doctor.errors import InputError  # noqa: E402
-from sb3doctor.model import Run, Series  # noqa: E402
-from sb3doctor.sources import build_run, progress  # noqa: E402
-from sb3doctor.sources import tensorboard as tb  # noqa: E402
-from sb3doctor.sources.monitor import read_monitor  # noqa: E402
-from sb3doctor.sources.stdout import KNOWN_KEYS, StdoutParser, read_stdout  # noqa: E402
+from sb3doctor.errors import InputError
+from sb3doctor.model import Run, Series
+from sb3doctor.sources import build_run, progress
+from sb3doctor.sources import tensorboard as tb
+from sb3doctor.sources.monitor import read_monitor
+from sb3doctor.sources.stdout import KNOWN_KEYS, StdoutParser, read_stdout
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))

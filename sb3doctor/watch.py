@@ -31,6 +31,7 @@ from sb3doctor.sources.discover import (
     MONITOR,
     PROGRESS_CSV,
     PROGRESS_JSON,
+    SCALARS_SUBFOLDER,
     STDOUT,
     TENSORBOARD,
     RunFiles,
@@ -638,8 +639,12 @@ class Watcher(_Watch):
         self._tails: dict[str, list[tuple[RunState, str, str, Tail]]] = {}
 
     def _discover(self) -> list[RunFiles]:
+        from sb3doctor.sources import attach_add_scalars, attach_zoo_tensorboard
+
         try:
-            return discover(self.path)
+            # The same runs as analyze: an rl-zoo folder with its event file, add_scalars
+            # sub-folders inside their run.
+            return attach_add_scalars(attach_zoo_tensorboard(discover(self.path)))
         except InputError as exc:
             if self.path.is_dir() and exc.message.startswith("no SB3 log found"):
                 return []  # training has not written anything yet
@@ -668,7 +673,9 @@ class Watcher(_Watch):
                     restarted = False
                     if isinstance(tail, TextTail) and tail.restarted:
                         tail.restarted, restarted = False, True
-                    events.extend(self._apply(state, key, kind, pairs, tail.replaces or restarted))
+                    # add_scalars sub-folders are event files of the run, as analyze reads them
+                    source_kind = TENSORBOARD if kind == SCALARS_SUBFOLDER else kind
+                    events.extend(self._apply(state, key, source_kind, pairs, tail.replaces or restarted))
         events.extend(self._updates(now))
         return events
 
@@ -681,9 +688,23 @@ class Watcher(_Watch):
         return events
 
 
+class ScalarsTail(EventTail):
+    """The event file of an ``add_scalars`` sub-folder: its tags named as analyze names them."""
+
+    def poll(self) -> list[tuple[int, SourceData]]:
+        from sb3doctor.sources import scalars_subfolder_names
+
+        pairs = super().poll()
+        for _, data in pairs:
+            data.metrics = scalars_subfolder_names(self.path, data.metrics)
+        return pairs
+
+
 def _make_tail(kind: str, paths: list[Path]) -> Tail:
     if kind == TENSORBOARD:
         return EventTail(paths[0])
+    if kind == SCALARS_SUBFOLDER:
+        return ScalarsTail(paths[0])
     if kind == STDOUT:
         return TextTail(paths[0])
     return RereadTail(kind, paths)

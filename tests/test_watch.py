@@ -529,3 +529,34 @@ def test_watch_stdin_passes_training_output_through(tmp_path: Path) -> None:
     assert any(e["event"] == "finding_raised" and e["finding"]["category"] == "lr_too_high" for e in events)
     assert events[-1]["event"] == "run_finished" and events[-1]["reason"] == "end of input"
     assert events[-1]["step"] == 1792
+
+
+def test_watch_reads_the_same_runs_as_analyze_for_zoo_roots_and_add_scalars(tmp_path: Path) -> None:
+    """An rl-zoo root is one run per training (the zoo folder with its event file), and
+    add_scalars sub-folders are part of their run, live as in analyze."""
+    zoo = tmp_path / "rlzoo"
+    shutil.copytree(FIXTURES / "rlzoo", zoo)
+    watcher = Watcher(zoo, no_rules)
+    watcher.poll()
+    watcher.finish("end")
+    analyzed = read_runs(zoo)
+    assert sorted(s.name for s in watcher.runs.values() if s.started) == sorted(r.name for r in analyzed)
+    for state in watcher.runs.values():
+        twin = next(r for r in analyzed if r.name == state.name)
+        assert "tensorboard" in state.run.sources
+        assert len(state.run.metrics["train/learning_rate"]) == len(twin.metrics["train/learning_rate"])
+
+    from torch.utils.tensorboard import SummaryWriter
+
+    run = tmp_path / "PPO_1"
+    logger = sb3_logger(run, ["tensorboard"])
+    writer = SummaryWriter(log_dir=str(run))
+    for i in range(1, 4):
+        dump_ppo_like(logger, 256 * i, kl=0.01, it=i)
+        writer.add_scalars("reward", {"train": float(i), "eval": 2.0 * i}, 256 * i)
+    logger.close()
+    writer.close()
+    watcher = Watcher(run, no_rules)
+    watcher.poll()
+    (state,) = [s for s in watcher.runs.values() if s.started]
+    assert list(state.snapshot().metrics["reward/eval"].values) == [2.0, 4.0, 6.0]

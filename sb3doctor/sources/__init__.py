@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from sb3doctor.errors import InputError, printable
-from sb3doctor.model import Run, SourceData
+from sb3doctor.model import Run, Series, SourceData
 from sb3doctor.sources.detect import detect_algo
 from sb3doctor.sources.discover import (
     CONFIG,
@@ -151,13 +151,19 @@ def _scalars_subfolder_source(path: Path, strict: bool) -> SourceData:
     from sb3doctor.sources import tensorboard
 
     src = tensorboard.read_event_file(path, strict=strict)
+    src.metrics = scalars_subfolder_names(path, src.metrics)
+    return src
+
+
+def scalars_subfolder_names(path: Path, metrics: dict[str, Series]) -> dict[str, Series]:
+    """The tags of an ``add_scalars`` sub-folder's event file at ``path``, named as TensorBoard
+    shows them: the folder ``reward_train`` holds the tag ``reward`` -> ``reward/train``."""
     folder = path.parent.name
     renamed = {}
-    for tag, series in src.metrics.items():
+    for tag, series in metrics.items():
         key = folder[len(tag) + 1 :] if folder.startswith(f"{tag}_") else folder
         renamed[printable(f"{tag}/{key}", one_line=True)] = series
-    src.metrics = renamed
-    return src
+    return renamed
 
 
 #: A folder SB3 itself would name (``PPO_2``): a class name, capitalised, and a number.

@@ -22,6 +22,7 @@ from sb3doctor import __version__
 from sb3doctor.i18n import t
 from sb3doctor.model import Finding, Run
 from sb3doctor.report import data as rd
+from sb3doctor.reporters import evidence_parts
 
 #: The page's own texts (the rest comes from :mod:`sb3doctor.i18n` and the rules).
 TEXTS: dict[str, dict[str, str]] = {
@@ -311,13 +312,7 @@ def _run_section(
     )
     items = []
     for i, f in enumerate(findings):
-        ev = []
-        for key in ("observed", "threshold"):
-            value = f.evidence_text(key)
-            if value is not None:
-                ev.append(f"{t(key, lang)} {escape(value)}")
-        if f.window:
-            ev.append(escape(f.window))
+        ev = [escape(part) for part in evidence_parts(f, lang)]
         if f.steps is not None:
             ev.append(f"{t('at_steps', lang)} {_steps(f.steps)}")
         target = rd.finding_chart(f, metrics)

@@ -33,6 +33,22 @@ FORMATS: dict[str, str] = {
 FAIL_ON: tuple[str, ...] = (*SEVERITIES, "never")
 
 
+def evidence_parts(f: Finding, lang: str) -> list[str]:
+    """The evidence of a finding as labelled parts, in the rule's wording where it gives one
+    (its unit: a share of updates, steps), else the number: observed, threshold, window. Each
+    format adds the steps in its own notation and escapes the parts as it needs."""
+    from sb3doctor.i18n import t
+
+    parts = []
+    for key in ("observed", "threshold"):
+        value = f.evidence_text(key)
+        if value is not None:
+            parts.append(f"{t(key, lang)} {value}")
+    if f.window:
+        parts.append(f.window)
+    return parts
+
+
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     """Root causes worst first, each followed by the findings it explains (``caused_by``).
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sb3doctor.engine import fmt_num
 from sb3doctor.i18n import t
 from sb3doctor.model import Finding, Run, Series, severity_rank
-from sb3doctor.reporters import Report, RunReport
+from sb3doctor.reporters import Report, RunReport, evidence_parts
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.text import Text
@@ -165,14 +165,7 @@ def _finding(f: Finding, lang: str, width: int) -> Text:
 
     text = _title_line(f, lang, width)
     text.append("\n    " + _hanging(f.message, 4, width))
-    parts = []
-    # The rule's wording where it gives one (its unit: a share of updates, steps), else the number.
-    for key in ("observed", "threshold"):
-        value = f.evidence_text(key)
-        if value is not None:
-            parts.append(f"{t(key, lang)} {value}")
-    if f.window:
-        parts.append(f.window)
+    parts = evidence_parts(f, lang)
     if f.steps is not None:
         parts.append(f"{t('at_steps', lang)} {_steps_text(f.steps)}")
     if parts:

@@ -178,25 +178,32 @@ def _drop_printed_twins(runs: list[Run]) -> list[Run]:
     ``logs/train.log`` is one training, not two with every finding twice. The precise source
     is kept, and says where its printed copy is.
     """
+    printed = [r for r in runs if r.sources == ["stdout"]]
+    logged = [r for r in runs if r.sources != ["stdout"]]
+    if not printed or not logged:
+        return runs  # nothing to compare: the common case costs nothing
     from sb3doctor.sources.identity import same_training
 
-    logged = [r for r in runs if "stdout" not in r.sources or len(r.sources) > 1]
-    kept: list[Run] = []
-    for run in runs:
-        if run.sources == ["stdout"] and run.step_range() is not None:
-            twins = (o for o in logged if _overlaps(run, o) and same_training(run.metrics, o.metrics))
-            twin = next(twins, None)
-            if twin is not None:
+    # Step ranges scan every point: once per run, not once per pair.
+    spans = {id(r): r.step_range() for r in runs}
+    dropped: set[int] = set()
+    for run in printed:
+        span = spans[id(run)]
+        if span is None:
+            continue
+        for other in logged:
+            o = spans[id(other)]
+            if (
+                o is not None
+                and span[0] <= o[1]
+                and o[0] <= span[1]
+                and same_training(run.metrics, other.metrics)
+            ):
                 where = ", ".join(printable(str(p), one_line=True) for p in run.source_files)
-                twin.warnings.append(f"{where}: the printed output of this training; read once, here")
-                continue
-        kept.append(run)
-    return kept
-
-
-def _overlaps(a: Run, b: Run) -> bool:
-    ra, rb = a.step_range(), b.step_range()
-    return ra is not None and rb is not None and ra[0] <= rb[1] and rb[0] <= ra[1]
+                other.warnings.append(f"{where}: the printed output of this training; read once, here")
+                dropped.add(id(run))
+                break
+    return [r for r in runs if id(r) not in dropped]
 
 
 def make_names_unique(runs: list[Run]) -> list[Run]:

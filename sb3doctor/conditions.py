@@ -15,12 +15,13 @@ from __future__ import annotations
 import bisect
 import math
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
 from sb3doctor.model import NUMPY_MIN_POINTS, Series, paired_deltas
+from sb3doctor.model import safe_fsum as _fsum
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
@@ -261,17 +262,6 @@ def _min(values: Sequence[float]) -> float:
         if m != 0.0:
             return m
     return min(values)
-
-
-def _fsum(values: Iterable[float]) -> float:
-    """``math.fsum``, except that a sum past the float range is inf (or NaN for inf - inf)
-    instead of an exception: 1e308 + 1e308 in a damaged log is data, not a crash."""
-    if not hasattr(values, "__len__"):
-        values = list(values)  # a generator: iterated twice when fsum gives up
-    try:
-        return math.fsum(values)
-    except (OverflowError, ValueError):
-        return sum(values, 0.0)
 
 
 def _fsum_steps(steps: Sequence[int]) -> float:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sb3doctor.errors import ConfigError
-from sb3doctor.model import Finding, Run, Series
+from sb3doctor.model import Finding, Run, Series, safe_fsum
 
 __all__ = [
     "AGGREGATES",
@@ -358,7 +358,7 @@ def _statistic(stat: str, values: Sequence[float]) -> float:
         # (and the expectation fail) rather than silently skipping a diverged point.
         return math.nan
     if stat == "mean":
-        return math.fsum(values) / len(values)
+        return safe_fsum(values) / len(values)
     if stat == "median":
         return float(statistics.median(values))
     if stat == "min":
@@ -376,7 +376,7 @@ def _aggregate(how: str, values: Sequence[float]) -> float:
     if how == "median":
         return float(statistics.median(values))
     if how == "mean":
-        return math.fsum(values) / len(values)
+        return safe_fsum(values) / len(values)
     if how == "min":
         return min(values)
     if how == "max":

@@ -318,3 +318,14 @@ def _json_number(x: float | None) -> float | str | None:
     if math.isnan(x) or math.isinf(x):
         return str(x)
     return x
+
+
+def safe_fsum(values: Iterable[float]) -> float:
+    """``math.fsum``, except that a sum past the float range is inf (or NaN for inf - inf)
+    instead of an exception: 1e308 + 1e308 in a damaged log is data, not a crash."""
+    if not hasattr(values, "__len__"):
+        values = list(values)  # a generator: iterated twice when fsum gives up
+    try:
+        return math.fsum(values)
+    except (OverflowError, ValueError):
+        return sum(values, 0.0)

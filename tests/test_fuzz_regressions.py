@@ -421,3 +421,18 @@ def test_watch_tails_a_sparse_event_file_up_to_its_hole(tmp_path: Path) -> None:
     assert any("a hole (unwritten bytes) from byte" in w for w in src.warnings)
     assert len(src.metrics["train/approx_kl"]) > 10
     assert not any("hole" in w for w in tail.poll().warnings)  # said once
+
+
+def test_sums_past_the_float_range_in_the_terminal_and_expectations() -> None:
+    """fuzz.py (seed 7, case 108): a stdout log whose values were set to 1e308 crashed the
+    terminal sparkline with an fsum overflow. Every sum in the reports and expectations goes
+    through the one overflow-safe fsum the condition engine uses."""
+    import math
+
+    from sb3doctor.expect import _aggregate, _statistic
+    from sb3doctor.reporters.terminal import sparkline
+
+    assert sparkline([1e308, 1e308, 1.0, 2.0], width=2)[1] != " "
+    assert sparkline([1e308, 1e308], width=1) == " "  # the mean is inf: no bar, no crash
+    assert math.isinf(_aggregate("mean", [1e308, 1e308]))
+    assert math.isinf(_statistic("mean", [1e308, 1e308]))

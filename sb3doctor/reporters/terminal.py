@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sb3doctor.engine import fmt_num
 from sb3doctor.i18n import t
-from sb3doctor.model import Finding, Run, Series, severity_rank
+from sb3doctor.model import Finding, Run, Series, safe_fsum, severity_rank
 from sb3doctor.reporters import Report, RunReport, evidence_parts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,7 +65,7 @@ def sparkline(values: Sequence[float], width: int = SPARK_WIDTH) -> str:
     means: list[float] = []
     for b in range(buckets):
         chunk = [v for v in values[b * n // buckets : (b + 1) * n // buckets] if math.isfinite(v)]
-        means.append(math.fsum(chunk) / len(chunk) if chunk else math.nan)
+        means.append(safe_fsum(chunk) / len(chunk) if chunk else math.nan)
     return bars(means)
 
 

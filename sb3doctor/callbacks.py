@@ -38,7 +38,7 @@ from stable_baselines3.common.logger import HumanOutputFormat, KVWriter
 
 from sb3doctor.model import SEVERITIES, Finding, Run, Series, severity_rank
 from sb3doctor.sources.detect import detect_algo
-from sb3doctor.sources.hyperparams import recover_hyperparams
+from sb3doctor.sources.hyperparams import critic_layers, recover_hyperparams
 
 __all__ = ["DoctorCallback"]
 
@@ -324,6 +324,10 @@ class DoctorCallback(BaseCallback):
             hp["clip_range"] = float(clip)
         if "n_steps" in hp and "n_envs" in hp:
             hp["rollout_size"] = int(hp["n_steps"]) * int(hp["n_envs"])
+        # The value network's depth, for VF-CRITIC-LINEAR (SB3 2.x keeps the resolved net_arch).
+        layers = critic_layers({"net_arch": getattr(getattr(model, "policy", None), "net_arch", None)})
+        if layers is not None:
+            hp["critic_layers"] = layers
         space = getattr(model, "action_space", None)
         if space is not None:
             from gymnasium import spaces

@@ -129,3 +129,13 @@ def test_stops_the_readme_example_with_error(tmp_path: Path) -> None:
     # the advice brings the learning rate back to a reference, not to 0.025
     lr = [a for f in doctor.active.values() for a in f.advice if a.param == "learning_rate"]
     assert lr and all(1e-4 <= a.suggested <= 3e-3 for a in lr)
+
+
+def test_knows_the_critic_depth_of_the_model(tmp_path: Path) -> None:
+    # VF-CRITIC-LINEAR needs the value network's depth, which no log line carries: the callback
+    # reads it from the model (the tiny-critic preset builds PPO with net_arch vf=[]).
+    for preset, layers in (("tiny-critic", 0), ("healthy", 2)):
+        model, _ = preset_model(preset, 64, tmp_path / preset)
+        doctor = DoctorCallback(stop_on=None)
+        model.learn(64, callback=doctor)
+        assert doctor._hyperparams.get("critic_layers") == layers, preset

@@ -313,3 +313,24 @@ def test_import_is_light_and_lazy() -> None:
     probe = json.loads(out.strip().splitlines()[-1])
     assert probe["heavy"] == []
     assert probe["cached"] == dict.fromkeys(CACHED, 0)
+
+
+@pytest.mark.parametrize(
+    ("policy_kwargs", "layers"),
+    [
+        ("dict(net_arch=dict(pi=[64, 64], vf=[]))", 0),
+        ("dict(log_std_init=-2, ortho_init=False, net_arch=dict(pi=[256], vf=[256]))", 1),
+        ("dict(net_arch=[64, 64])", 2),
+        ("{'net_arch': {'pi': [64], 'vf': [32, 32]}}", 2),
+        ("dict(ortho_init=False)", None),
+        ({"net_arch": {"pi": [64, 64], "vf": []}}, 0),
+        ({"net_arch": [128, 128, 128]}, 3),
+        ({"net_arch": [64, {"pi": [32], "vf": [16]}]}, 2),
+        ({"activation_fn": "tanh"}, None),
+        (None, None),
+    ],
+)
+def test_critic_layers_from_policy_kwargs(policy_kwargs: object, layers: int | None) -> None:
+    from sb3doctor.sources.hyperparams import critic_layers
+
+    assert critic_layers(policy_kwargs) == layers

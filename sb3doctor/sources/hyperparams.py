@@ -9,6 +9,7 @@ the DQN exploration schedule and SAC's entropy-coefficient mode show in their ke
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Any
 
@@ -29,6 +30,48 @@ def _mode(values: list[float]) -> float | None:
     return Counter(values).most_common(1)[0][0]
 
 
+# ``vf=[...]`` / ``"vf": [...]`` inside a policy_kwargs string (rl-zoo's config.yml keeps them as
+# Python source text, e.g. ``dict(net_arch=dict(pi=[64, 64], vf=[]))``); the text is matched,
+# never evaluated.
+_VF_LIST = re.compile(r"""\bvf['"]?\s*[=:]\s*\[([^\[\]]*)\]""")
+_SHARED_LIST = re.compile(r"""\bnet_arch['"]?\s*[=:]\s*\[([\d\s,]*)\]""")
+
+
+def _count_layers(text: str) -> int:
+    return len([part for part in text.split(",") if part.strip()])
+
+
+def critic_layers(policy_kwargs: Any) -> int | None:
+    """Hidden layers of an actor-critic's value network, from its ``policy_kwargs``.
+
+    ``policy_kwargs`` is a dict (``sb3doctor train``'s config.json, a live model) or the
+    Python-source string rl-zoo writes. ``net_arch=dict(pi=[64, 64], vf=[])`` gives 0 (a linear
+    critic), ``net_arch=[64, 64]`` (shared sizes) gives 2. None when net_arch is not given, or is
+    in a form not recognised: SB3's default ([64, 64] for MLP policies) then applies.
+    """
+    if isinstance(policy_kwargs, dict):
+        arch = policy_kwargs.get("net_arch")
+        if isinstance(arch, dict):
+            vf = arch.get("vf")
+            return len(vf) if isinstance(vf, (list, tuple)) else None
+        if isinstance(arch, (list, tuple)):
+            shared = [x for x in arch if isinstance(x, int)]
+            heads = [x for x in arch if isinstance(x, dict)]  # SB3 1.x: [64, dict(vf=[...])]
+            if heads:
+                vf = heads[0].get("vf")
+                return len(shared) + (len(vf) if isinstance(vf, (list, tuple)) else 0)
+            return len(shared) if len(shared) == len(arch) else None
+        return None
+    if isinstance(policy_kwargs, str):
+        found = _VF_LIST.search(policy_kwargs)
+        if found:
+            return _count_layers(found.group(1))
+        plain = _SHARED_LIST.search(policy_kwargs)
+        if plain:
+            return _count_layers(plain.group(1))
+    return None
+
+
 def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     """Hyperparameters recoverable from ``run``'s metrics, overridden by ``config``.
 
@@ -38,7 +81,8 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     ``target_kl_active``, ``action_space`` (``box``/``discrete``), ``n_actions``,
     ``exploration_initial_eps``, ``exploration_final_eps``, ``ent_coef`` and
     ``ent_coef_auto`` (SAC family), ``total_timesteps`` (last step seen), ``device``
-    (``cpu``/``cuda``, from SB3's ``Using ... device`` line).
+    (``cpu``/``cuda``, from SB3's ``Using ... device`` line), ``critic_layers`` (hidden layers
+    of the value network, from ``policy_kwargs``' ``net_arch``).
     """
     m = run.metrics
     hp: dict[str, Any] = {}
@@ -125,6 +169,9 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     if isinstance(given, dict):  # a hand-edited config.json may hold a list: the caller warns
         for key, value in given.items():
             hp[key] = value
+    layers = critic_layers(hp.get("policy_kwargs"))
+    if layers is not None and "critic_layers" not in hp:
+        hp["critic_layers"] = layers
     # The env the run trained on (rl-zoo's args.yml, sb3doctor train's config.json).
     for key in ("env_id", "env"):
         if isinstance(config.get(key), str) and "env_id" not in hp:

@@ -573,6 +573,16 @@ def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev = Evidence(False, None, None, 0, cond.get("window"), None, name)
     if series is None or not len(series):
         return ev
+    # Under a time limit every env ends an episode at least every `time_limit` steps, so
+    # episode statistics can stay frozen that long for a good reason (a policy that just got
+    # good: every env is in a long episode at once). Counted over all envs of the run.
+    limit_x = float(cond.get("min_step_advance_time_limit", 0))
+    if limit_x > 0 and ctx.reference is not None:
+        limit = ctx.reference().time_limit
+        n_envs = ctx.hyperparams.get("n_envs")
+        envs = n_envs if isinstance(n_envs, int) and not isinstance(n_envs, bool) and n_envs > 0 else 1
+        if isinstance(limit, int) and limit > 0:
+            adv_abs = max(adv_abs, limit_x * limit * envs)
     d = _derived(ctx, series)
     steps, values = select(series.steps, series.values, cond.get("window"), ctx.step_range, d.sorted_steps)
     best: tuple[float, float, int, int] | None = None  # (advance, needed, i, j)
@@ -807,10 +817,28 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     """Enough training to judge: ``min_frac`` of rl-zoo's budget for the run's env (counted
     from the first update, see :func:`budget_fraction`), or ``else_min_steps`` steps since the
     first update where the env or its budget is unknown; or, with ``min_steps``, simply that
-    many steps logged (works on TensorBoard logs, which lack ``time/total_timesteps``)."""
+    many steps logged (works on TensorBoard logs, which lack ``time/total_timesteps``); or, with
+    ``planned_frac``, that share of the run's own planned ``total_timesteps`` / ``n_timesteps``."""
     value = float(cond.get("min_frac", 0.25))
     ev = Evidence(False, None, value, 0, None, None, "time/total_timesteps")
     if ctx.step_range is None:
+        return ev
+    if "planned_frac" in cond:
+        # A share of the run's own planned length (learn(total_timesteps), rl-zoo's n_timesteps):
+        # known live (DoctorCallback asks the model, watch reads the zoo config), so that "the
+        # returns have not risen" is not judged in the first half of a run that may learn late.
+        # A finished run, or one whose plan the logs do not give, has used all of it.
+        ev.threshold = float(cond["planned_frac"])
+        planned = max(
+            (
+                v
+                for v in (ctx.hyperparams.get("total_timesteps"), ctx.hyperparams.get("n_timesteps"))
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+            ),
+            default=None,
+        )
+        ev.observed = 1.0 if planned is None else min(1.0, ctx.step_range[1] / planned)
+        ev.held, ev.steps = ev.observed >= ev.threshold, ctx.step_range
         return ev
     if "min_steps" in cond:  # an absolute number of steps, from the start of the run
         ev.observed, ev.threshold = float(ctx.step_range[1]), float(cond["min_steps"])

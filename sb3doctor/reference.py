@@ -38,6 +38,7 @@ class RunReference:
         env: by then a competent configuration has solved it, so a run that has not even
         started to improve by a fraction of it is not just slow
     :param sparse: the env rewards only at a goal, so a random policy sits at its floor
+    :param time_limit: the env's registered ``max_episode_steps``: no episode runs longer
     """
 
     env_id: str | None = None
@@ -48,6 +49,7 @@ class RunReference:
     budget: int | None = None
     fastest_budget: int | None = None
     sparse: bool = False
+    time_limit: int | None = None
 
     def progress(self, value: float) -> float | None:
         """``(value - random) / (reference - random)``: 0 at random play, 1 at the reference."""
@@ -128,4 +130,5 @@ def run_reference(run: Run, override: str | None = None) -> RunReference:
         reference_algo=ref_algo,
         budget=budget,
         sparse=bool(env is not None and env.sparse),
+        time_limit=env.max_episode_steps if env is not None else None,
     )

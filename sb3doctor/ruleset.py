@@ -82,7 +82,17 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "spike": (("factor",), ("lookback", "abs", "window", "min_points")),
     "drop_from_peak": (("op", "value"), ("window", "min_rise", "baseline", "min_points")),
     "plateau": (("value",), ("window", "below_best", "min_points", "eps", "op")),
-    "frozen": ((), ("tolerance", "min_points", "min_step_advance", "min_step_advance_x", "window")),
+    "frozen": (
+        (),
+        (
+            "tolerance",
+            "min_points",
+            "min_step_advance",
+            "min_step_advance_x",
+            "min_step_advance_time_limit",
+            "window",
+        ),
+    ),
     "missing": ((), ("present", "min_points")),
     "non_finite": ((), ("metrics", "window")),
     "ratio_to_bound": (("stat", "bound", "op", "value"), ("negate", "window", "min_points")),
@@ -102,12 +112,13 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     "vs_reference": (("param", "op", "value"), ()),
-    "budget": ((), ("min_frac", "else_min_steps", "min_steps", "budget")),
+    "budget": ((), ("min_frac", "else_min_steps", "min_steps", "budget", "planned_frac")),
     "growth": (("stat", "op", "value"), ("early", "late", "abs", "min_points")),
 }
 _NUMBER_KEYS = ("value", "min_points", "fraction", "consecutive", "factor", "lookback", "min_rise",
-                "eps", "tolerance", "min_step_advance", "min_step_advance_x", "min_budget_frac",
-                "max_budget_frac", "min_steps", "min_frac", "else_min_steps")  # fmt: skip
+                "eps", "tolerance", "min_step_advance", "min_step_advance_x",
+                "min_step_advance_time_limit", "min_budget_frac",
+                "max_budget_frac", "min_steps", "min_frac", "else_min_steps", "planned_frac")  # fmt: skip
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "op": tuple(OPS),
     "stat": STATS,

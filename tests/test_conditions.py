@@ -133,6 +133,35 @@ def test_frozen_with_step_advance_times_value() -> None:
     assert not evaluate(cond, ctx(m=[1.0, 2.0, 3.0, 4.0])).held
 
 
+def test_frozen_under_a_time_limit_needs_one_limit_per_env() -> None:
+    from sb3doctor.reference import RunReference
+
+    cond = {"kind": "frozen", "min_points": 3, "min_step_advance_x": 5, "min_step_advance_time_limit": 1}
+    frozen = [20.0, 30.0, 30.0, 30.0, 30.0, 30.0]  # 4000 steps frozen, 5 x 30 = 150 needed
+    c = ctx(hyperparams={"n_envs": 8}, m=frozen)
+    c.reference = lambda: RunReference(env_id="CartPole-v1", time_limit=500)
+    ev = evaluate(cond, c)  # 8 envs x 500 steps = 4000: just reached
+    assert ev.held and ev.threshold == 4000
+    c16 = ctx(hyperparams={"n_envs": 16}, m=frozen)
+    c16.reference = c.reference
+    assert not evaluate(cond, c16).held  # 16 envs may all still be inside one 500-step episode
+    unknown = ctx(hyperparams={"n_envs": 16}, m=frozen)
+    unknown.reference = lambda: RunReference()
+    assert evaluate(cond, unknown).held  # no known limit: the mean-length test alone
+
+
+def test_budget_planned_frac() -> None:
+    cond = {"kind": "budget", "planned_frac": 0.5}
+    series = [1.0] * 10  # steps 1000..10000
+    ev = evaluate(cond, ctx(hyperparams={"total_timesteps": 40_000}, m=series))
+    assert not ev.held and ev.observed == 0.25
+    assert evaluate(cond, ctx(hyperparams={"n_timesteps": 20_000}, m=series)).held
+    # the larger of the two counts: total_timesteps may be the last step seen
+    assert not evaluate(cond, ctx(hyperparams={"total_timesteps": 10_000, "n_timesteps": 1e6}, m=series)).held
+    # no plan known: the run counts as finished
+    assert evaluate(cond, ctx(m=series)).held
+
+
 def test_missing_needs_a_present_witness() -> None:
     cond = {"kind": "missing", "metric": "rollout/ep_rew_mean", "present": "time/fps", "min_points": 3}
     ev = evaluate(cond, ctx(time__fps=[100.0, 110.0, 120.0]))

@@ -98,7 +98,12 @@ def truncate(run: Run, frac: float) -> Run:
                 array("d", (s.values[i] for i in keep)),
                 array("d", (s.wall_times[i] for i in keep)),
             )
-    out.hyperparams = recover_hyperparams(out, {})
+    # What the logs show is recomputed from the prefix; what a config file gave (rl-zoo's
+    # config.yml: vf_coef, n_envs, policy_kwargs, the env id) is known from the first table on,
+    # as watch (which reads those files) and DoctorCallback (which asks the model) know it.
+    from_logs = recover_hyperparams(run, {})
+    given = {k: v for k, v in run.hyperparams.items() if k not in from_logs or from_logs[k] != v}
+    out.hyperparams = recover_hyperparams(out, {"hyperparams": given})
     return out
 
 

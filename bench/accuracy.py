@@ -4,7 +4,8 @@ The runs are the real SB3 trainings under ``bench/benchmark/runs/`` (``make_runs
 labels come from their own numbers by the written protocol (``bench/benchmark/PROTOCOL.md``,
 ``label.py`` -> ``labels.json``), and a fixed hash splits them into ``dev`` (rules may be
 tuned on it) and ``test`` (only reported). ``holdout`` holds third seeds trained after round 2's
-rules were written (``specs.HOLDOUT``), scored once. By default only ``test`` is scored.
+rules were written (``specs.HOLDOUT``), ``fresh`` fourth seeds trained after round 3's
+(``specs.FRESH``), each scored once when it was new. By default only ``test`` is scored.
 
 For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
 on prefixes of it (the first 25%, 50%, 75% of its steps, and every 5% for the time to detect),
@@ -29,7 +30,8 @@ Usage::
 
     python bench/accuracy.py                  # test split
     python bench/accuracy.py --split dev      # the split rules may be tuned on
-    python bench/accuracy.py --split holdout  # third seeds trained after the rules were written
+    python bench/accuracy.py --split holdout  # third seeds trained after round 2's rules
+    python bench/accuracy.py --split fresh    # fourth seeds trained after round 3's rules
     python bench/accuracy.py --no-peer        # without zen-rl
     python bench/accuracy.py --check          # exit 1 unless the done-when targets hold
     python bench/accuracy.py --json out.json  # every verdict, for inspection
@@ -196,7 +198,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=("test", "holdout", "dev", "all"), default="test")
+    parser.add_argument(
+        "--split", choices=("test", "holdout", "fresh", "dev", "all"), default="test"
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip zen-rl")
     parser.add_argument("--check", action="store_true", help="exit 1 unless the targets hold")
     parser.add_argument("--json", type=Path, help="write every verdict here")

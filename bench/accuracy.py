@@ -198,9 +198,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--split", choices=("test", "holdout", "fresh", "dev", "all"), default="test"
-    )
+    parser.add_argument("--split", choices=("test", "holdout", "fresh", "dev", "all"), default="test")
     parser.add_argument("--no-peer", action="store_true", help="skip zen-rl")
     parser.add_argument("--check", action="store_true", help="exit 1 unless the targets hold")
     parser.add_argument("--json", type=Path, help="write every verdict here")

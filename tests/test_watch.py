@@ -361,6 +361,8 @@ def test_bad_path_is_a_one_line_error(tmp_path: Path) -> None:
 def test_ctrl_c_exits_130(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
+    # A shell's background jobs (`pytest ... &`, nohup) start with SIGINT ignored, and a child
+    # inherits that: give it the default disposition, as a terminal's foreground job has.
     proc = subprocess.Popen(
         [sys.executable, "-m", "sb3doctor", "watch", str(logs), "--format", "jsonl", "--interval", "0.1"],
         stdout=subprocess.PIPE,
@@ -368,6 +370,7 @@ def test_ctrl_c_exits_130(tmp_path: Path) -> None:
         text=True,
         cwd=ROOT,
         env=ENV,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(3)  # let it start polling
     proc.send_signal(signal.SIGINT)

@@ -649,3 +649,26 @@ def test_tail_first_poll_of_a_big_file_and_garbage_growth(big_file: Path, tmp_pa
         fh.write(_gen_events.scalar_record("train/loss", 0.5, 99, 1.0))
     again = tail.poll()
     assert ours(again) == {"train/loss": [(99, 0.5, 1.0)]} and again.warnings == []
+
+
+def test_signalling_nan_in_a_big_file_reads_as_nan_without_a_warning(tmp_path: Path) -> None:
+    # A float32 signalling NaN (bits 0x7fa00000: a damaged or hand-made file) on the numpy path:
+    # numpy's "invalid value encountered in cast" would print noise before the NaN finding.
+    import warnings
+
+    tags, steps, values, walls = _gen_events.ppo_schedule(60_000, seed=5)
+    bits = values.astype("<f4").view("<u4").copy()
+    bits[100] = 0x7FA00000
+    f = tmp_path / "PPO_1" / "events.out.tfevents.1700000000.bench.1.0"
+    f.parent.mkdir(parents=True)
+    f.write_bytes(
+        _gen_events.file_version_record(1.7e9)
+        + _gen_events.encode(_gen_events.PPO_TAGS, tags, steps, bits.view("<f4"), walls)
+    )
+    assert f.stat().st_size > tb.NUMPY_THRESHOLD
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        src = read_event_file(f)
+    tag = _gen_events.PPO_TAGS[int(tags[100])]
+    s = src.metrics[tag]
+    assert any(math.isnan(v) for v in s.values)

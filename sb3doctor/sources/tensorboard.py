@@ -809,7 +809,10 @@ def _decode_run(
         slow = np.flatnonzero(~ok)
         fast = np.flatnonzero(ok)
         walls = f64[p[fast] + 1]
-        values = f32[t1[fast] + 1].astype(np.float64)
+        # A signalling NaN (a damaged or hand-made file) widens to a quiet NaN; numpy's
+        # 'invalid value' warning would only print noise before the NaN finding.
+        with np.errstate(invalid="ignore"):
+            values = f32[t1[fast] + 1].astype(np.float64)
         steps = step[fast]
         offsets = s[fast]
         groups = _group_tags(np, u64, i[fast] + 6, t[fast])

@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.benchmark.specs import BY_ID, FRESH_IDS, HOLDOUT_IDS, RunSpec  # noqa: E402
+from bench.benchmark.specs import BY_ID, FRESH2_IDS, FRESH_IDS, HOLDOUT_IDS, RunSpec  # noqa: E402
 from sb3doctor import knowledge  # noqa: E402
 
 RUNS = ROOT / "bench" / "benchmark" / "runs"
@@ -41,12 +41,15 @@ FLOOR_ENVS = ("MountainCar-v0", "MountainCarContinuous-v0", "sb3doctor/Warehouse
 
 def split_of(run_id: str) -> str:
     """``holdout`` for the third seeds trained after round 2's rules (``specs.HOLDOUT``),
-    ``fresh`` for the fourth seeds trained after round 3's (``specs.FRESH``); otherwise ``test``
-    for half of the runs by a fixed hash of the id, ``dev`` for the rest."""
+    ``fresh`` / ``fresh2`` for the fourth / fifth seeds trained during round 3 (``specs.FRESH``,
+    ``specs.FRESH2``); otherwise ``test`` for half of the runs by a fixed hash of the id,
+    ``dev`` for the rest."""
     if run_id in HOLDOUT_IDS:
         return "holdout"
     if run_id in FRESH_IDS:
         return "fresh"
+    if run_id in FRESH2_IDS:
+        return "fresh2"
     return "test" if hashlib.sha1(run_id.encode()).hexdigest()[0] in "01234567" else "dev"
 
 

@@ -67,6 +67,10 @@ class InputError(SB3DoctorError):
     """A path that does not exist, cannot be read, or holds no SB3 log."""
 
 
+class NoLogFound(InputError):
+    """A path that exists and can be read but holds no SB3 log (yet: ``watch`` waits for one)."""
+
+
 class ConfigError(SB3DoctorError):
     """A bad ``sb3doctor.yaml`` / ``[tool.sb3doctor]`` / ``--expect`` / rule file."""
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sb3doctor.errors import InputError
+from sb3doctor.errors import InputError, NoLogFound
 from sb3doctor.model import Finding, Run, Series, SourceData, severity_rank
 from sb3doctor.sources import build_run
 from sb3doctor.sources.detect import detect_algo
@@ -645,8 +645,8 @@ class Watcher(_Watch):
             # The same runs as analyze: an rl-zoo folder with its event file, add_scalars
             # sub-folders inside their run.
             return attach_add_scalars(attach_zoo_tensorboard(discover(self.path)))
-        except InputError as exc:
-            if self.path.is_dir() and exc.message.startswith("no SB3 log found"):
+        except NoLogFound:
+            if self.path.is_dir():
                 return []  # training has not written anything yet
             raise
 

@@ -129,14 +129,11 @@ def _watch_path(
 
 def _raise_unreadable(path: Path) -> None:
     """Raise analyze's InputError for ``path`` when it holds log files and none can be read."""
-    from sb3doctor.errors import InputError
+    from sb3doctor.errors import NoLogFound
     from sb3doctor.sources import read_runs_tolerant
 
-    try:
+    with contextlib.suppress(NoLogFound):
         read_runs_tolerant(path)
-    except InputError as exc:
-        if not exc.message.startswith("no SB3 log found"):
-            raise
 
 
 class _Terminated(Exception):

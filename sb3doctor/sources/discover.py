@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sb3doctor.errors import InputError, printable
+from sb3doctor.errors import InputError, NoLogFound, printable
 
 #: File kinds, as understood by :func:`classify_file`.
 TENSORBOARD = "tensorboard"
@@ -217,7 +217,7 @@ def _walk(top: Path) -> list[RunFiles]:
         if runs:
             runs[0].notes.append(note)
         else:
-            raise InputError(f"no SB3 log found: {note}", top)
+            raise NoLogFound(f"no SB3 log found: {note}", top)
     return runs
 
 
@@ -263,7 +263,7 @@ def discover(path: str | Path) -> list[RunFiles]:
     if len(runs) == 1 and runs[0].error is not None:
         raise InputError(runs[0].error, runs[0].path)
     if not runs:
-        raise InputError(
+        raise NoLogFound(
             "no SB3 log found (looked for events.out.tfevents.*, progress.csv, progress.json, "
             "monitor.csv, and stdout logs: *.log, log.txt, or *.out / *.txt holding SB3 tables)",
             p,

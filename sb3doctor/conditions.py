@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sb3doctor.model import NUMPY_MIN_POINTS, Series, paired_deltas
+from sb3doctor.model import NUMPY_MIN_POINTS, Series, is_number, paired_deltas
 from sb3doctor.model import safe_fsum as _fsum
 
 OPS: dict[str, Callable[[float, float], bool]] = {
@@ -829,14 +829,8 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         # returns have not risen" is not judged in the first half of a run that may learn late.
         # A finished run, or one whose plan the logs do not give, has used all of it.
         ev.threshold = float(cond["planned_frac"])
-        planned = max(
-            (
-                v
-                for v in (ctx.hyperparams.get("total_timesteps"), ctx.hyperparams.get("n_timesteps"))
-                if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-            ),
-            default=None,
-        )
+        given = (ctx.hyperparams.get("total_timesteps"), ctx.hyperparams.get("n_timesteps"))
+        planned = max((v for v in given if is_number(v) and v > 0), default=None)
         ev.observed = 1.0 if planned is None else min(1.0, ctx.step_range[1] / planned)
         ev.held, ev.steps = ev.observed >= ev.threshold, ctx.step_range
         return ev
@@ -960,7 +954,7 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     value = float(cond["value"])
     ev = Evidence(False, None, value, 0, None, None, cond.get("metric", ctx.metric))
     current = ctx.hyperparams.get(param)
-    if not isinstance(current, (int, float)) or isinstance(current, bool) or not math.isfinite(current):
+    if not is_number(current):
         return ev
     reference: Any = None
     if ctx.reference is not None:

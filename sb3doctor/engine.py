@@ -17,6 +17,7 @@ from sb3doctor.conditions import Context, Evidence
 from sb3doctor.conditions import evaluate as evaluate_condition
 from sb3doctor.i18n import describe_window, t
 from sb3doctor.model import Advice, Finding, Run
+from sb3doctor.model import is_number as _is_number
 from sb3doctor.plan import make_plan
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,10 +112,6 @@ def message_fields(
         "hp": _HP({k: _Val(v) for k, v in run.hyperparams.items()}),
         "cond": _HP(cond),
     }
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 #: An advised value this many times past the reference is replaced by the reference itself:

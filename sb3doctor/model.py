@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
@@ -37,6 +37,11 @@ SOURCE_PRECISION: dict[str, int] = {
 
 #: Steps are stored as 64-bit integers; anything beyond this is not a real timestep.
 MAX_STEP = 1 << 53
+
+
+def is_number(x: Any) -> TypeGuard[int | float]:
+    """A finite int or float, not a bool: a hyperparameter or evidence value worth computing with."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def valid_step(x: float | int) -> int | None:

@@ -84,8 +84,16 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def truncate(run: Run, frac: float) -> Run:
-    """The run as a live diagnosis saw it when ``frac`` of its steps had been logged."""
+def config_given(run: Run) -> dict[str, Any]:
+    """The hyperparameters a config file gave ``run`` (rl-zoo's config.yml: vf_coef, n_envs,
+    policy_kwargs, the env id): those its logs alone do not show, or show otherwise."""
+    from_logs = recover_hyperparams(run, {})
+    return {k: v for k, v in run.hyperparams.items() if k not in from_logs or from_logs[k] != v}
+
+
+def truncate(run: Run, frac: float, given: dict[str, Any]) -> Run:
+    """The run as a live diagnosis saw it when ``frac`` of its steps had been logged; ``given``
+    is :func:`config_given` of the run, computed once for all its cuts."""
     if frac >= 1.0:
         return run
     rng = run.step_range()
@@ -102,11 +110,9 @@ def truncate(run: Run, frac: float) -> Run:
                 array("d", (s.values[i] for i in keep)),
                 array("d", (s.wall_times[i] for i in keep)),
             )
-    # What the logs show is recomputed from the prefix; what a config file gave (rl-zoo's
-    # config.yml: vf_coef, n_envs, policy_kwargs, the env id) is known from the first table on,
-    # as watch (which reads those files) and DoctorCallback (which asks the model) know it.
-    from_logs = recover_hyperparams(run, {})
-    given = {k: v for k, v in run.hyperparams.items() if k not in from_logs or from_logs[k] != v}
+    # What the logs show is recomputed from the prefix; what a config file gave is known from
+    # the first table on, as watch (which reads those files) and DoctorCallback (which asks the
+    # model) know it.
     out.hyperparams = recover_hyperparams(out, {"hyperparams": given})
     return out
 
@@ -239,8 +245,9 @@ def main() -> int:
         runs[rid] = run
         label = labels[rid]["label"]
         first_hit: float | None = None
+        given = config_given(run)
         for frac in sorted(set(CUTS) | set(DETECT_STEPS)):
-            findings = evaluate(truncate(run, frac), rules)
+            findings = evaluate(truncate(run, frac, given), rules)
             found = counted(findings)
             if frac in at_cut:
                 at_cut[frac][rid] = found

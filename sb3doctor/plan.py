@@ -7,7 +7,9 @@ diagnoses with four sets of advice they contradict each other (``learning_rate``
 ``knowledge/causes.yaml``: a finding whose category another finding explains gets
 ``caused_by`` set to that finding's rule and is listed after it without advice of its own (the
 cure is the root's); each hyperparameter keeps only the advice of the most important root that
-names it.
+names it. Within a category, a finding that names a setting against its reference (the learning
+rate 30x rl-zoo's) comes before the symptoms of that category (a high KL), and those keep their
+advice for the other knobs.
 """
 
 from __future__ import annotations
@@ -22,23 +24,29 @@ _CAUSES = Path(__file__).parent / "knowledge" / "causes.yaml"
 
 
 @functools.cache
-def causal_map() -> tuple[dict[str, int], dict[str, frozenset[str]]]:
-    """(rank of each category in the root-cause order, category -> categories it explains)."""
+def causal_map() -> tuple[dict[str, int], dict[str, frozenset[str]], frozenset[str]]:
+    """(rank of each category in the root-cause order, category -> categories it explains,
+    the rules that name a setting and so lead their category)."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     data: Any = yaml.load(_CAUSES.read_text(encoding="utf-8"), Loader=loader)
     order = {c: i for i, c in enumerate(data["order"])}
     explains = {c: frozenset(v) for c, v in data["explains"].items()}
-    return order, explains
+    return order, explains, frozenset(data.get("settings_first", ()))
 
 
-def _importance(f: Finding, order: dict[str, int]) -> tuple[int, int, int, str]:
+def _importance(
+    f: Finding, order: dict[str, int], settings_first: frozenset[str]
+) -> tuple[int, int, int, int, str]:
     # Info findings last (they never explain a warning); then the causal order, so that the
-    # cause is met before its consequences whatever their severities; then severity and id.
+    # cause is met before its consequences whatever their severities; within a category the
+    # finding that names a setting (learning rate vs rl-zoo's) before its symptoms (a high KL),
+    # whatever their severities; then severity and id.
     return (
         0 if severity_rank(f.severity) >= 1 else 1,
         order.get(f.category, len(order)),
+        0 if f.rule in settings_first else 1,
         -severity_rank(f.severity),
         f.rule,
     )
@@ -48,13 +56,14 @@ def make_plan(findings: list[Finding]) -> list[Finding]:
     """Order ``findings`` root cause first, link consequences, keep one advice per parameter.
 
     Info findings never explain a warning or an error; a consequence keeps its own severity.
-    A second finding of the same category is listed under the first.
+    A second finding of the same category is listed under the first and keeps its advice for
+    the parameters the first does not name.
     Returns the same Finding objects, reordered: each root followed by what it explains.
     """
     if len(findings) < 2:
         return findings
-    order, explains = causal_map()
-    ranked = sorted(findings, key=lambda f: _importance(f, order))
+    order, explains, settings_first = causal_map()
+    ranked = sorted(findings, key=lambda f: _importance(f, order, settings_first))
     roots: list[Finding] = []
     children: dict[str, list[Finding]] = {}
     for f in ranked:
@@ -78,11 +87,14 @@ def make_plan(findings: list[Finding]) -> list[Finding]:
         out.append(r)
         out.extend(children.get(r.rule, []))
     seen: set[str] = set()
+    category_of = {f.rule: f.category for f in out}
     for f in out:
-        if f.caused_by is not None:
+        if f.caused_by is not None and category_of[f.caused_by] != f.category:
             # A consequence is fixed by fixing its cause; its own advice treats the symptom
             # and may contradict the root's (a collapsed policy's clip_fraction 0 says "raise
-            # the learning rate" next to "lower it").
+            # the learning rate" next to "lower it"). A finding of the root's own category is
+            # the same diagnosis seen in another metric: it keeps the advice for knobs the root
+            # does not name (a high KL's target_kl under the learning rate's reference value).
             f.advice = []
             continue
         kept = [a for a in f.advice if a.param not in seen]  # one recommendation per knob

@@ -131,6 +131,30 @@ def test_stops_the_readme_example_with_error(tmp_path: Path) -> None:
     assert lr and all(1e-4 <= a.suggested <= 3e-3 for a in lr)
 
 
+def test_the_readme_example_names_the_learning_rate_when_the_kl_stays_high() -> None:
+    # The same README example takes another path on other CPUs (torch's kernels differ): the KL
+    # stays above 1 for every update, and the high-KL rule (an error) holds before the learning
+    # rate's own rule escalates. This is that path's real log (seed 4 here), fed to the callback
+    # dump by dump: the stop must still name the learning rate and bring it to rl-zoo's value.
+    model = PPO("MlpPolicy", "CartPole-v1", learning_rate=0.05, n_epochs=20, seed=0, device="cpu", verbose=0)
+    model.set_logger(configure(None, []))  # learn() would set one; the dumps are fed directly
+    doctor = DoctorCallback(stop_on="error", verbose=0, min_eval_interval=0.0)
+    doctor.init_callback(model)
+    doctor._on_training_start()
+    log = Path(__file__).parent / "data" / "ppo_cartpole_lr005_kl_stays_high" / "progress.csv"
+    with log.open(newline="") as f:
+        for row in csv.DictReader(f):
+            values = {k: float(v) for k, v in row.items() if v != ""}
+            doctor._on_dump(values, {k: () for k in values}, int(values["time/total_timesteps"]))
+            if doctor.stop_reason is not None:
+                break
+    assert doctor.stop_reason is not None and doctor.stop_reason.startswith("PPO-KL-HIGH")
+    assert "because of LR-FAR-ABOVE-REFERENCE" in doctor.stop_reason
+    assert "learning_rate 0.05 -> 0.001" in doctor.stop_reason
+    lr = [a for f in doctor.active.values() for a in f.advice if a.param == "learning_rate"]
+    assert [a.suggested for a in lr] == [0.001]  # one recommendation, the reference's
+
+
 def test_knows_the_critic_depth_of_the_model(tmp_path: Path) -> None:
     # VF-CRITIC-LINEAR needs the value network's depth, which no log line carries: the callback
     # reads it from the model (the tiny-critic preset builds PPO with net_arch vf=[]).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sb3doctor.conditions import Context
 from sb3doctor.conditions import evaluate as evaluate_condition
 from sb3doctor.engine import evaluate, reference_getter, render_advice
 from sb3doctor.model import Advice, Finding, Run, Series
-from sb3doctor.plan import make_plan
+from sb3doctor.plan import causal_map, make_plan
 from sb3doctor.reference import detect_env_id, run_reference
 from sb3doctor.ruleset import builtin_rules
 
@@ -161,6 +162,32 @@ def test_plan_root_cause_first() -> None:
     assert [a.param for a in by["LR"].advice] == ["learning_rate"]
     assert by["DIV"].advice == [] and by["ENT"].advice == []
     assert [a.param for a in by["FPS"].advice] == ["n_envs"]
+
+
+def test_a_setting_leads_the_symptoms_of_its_category() -> None:
+    # The high-KL error and the learning-rate warning are both lr_too_high: the finding that
+    # names the setting is the root whatever the severities, so its reference advice is the one kept.
+    plan = make_plan(
+        [
+            _finding("PPO-KL-HIGH", "lr_too_high", "error", "learning_rate", "target_kl"),
+            _finding("DIVERGED-KL", "diverged", "error", "learning_rate"),
+            _finding("LR-FAR-ABOVE-REFERENCE", "lr_too_high", "warning", "learning_rate"),
+        ]
+    )
+    assert plan[0].rule == "LR-FAR-ABOVE-REFERENCE" and plan[0].caused_by is None
+    by = {f.rule: f for f in plan}
+    assert by["PPO-KL-HIGH"].caused_by == by["DIVERGED-KL"].caused_by == "LR-FAR-ABOVE-REFERENCE"
+    # one recommendation per knob: the learning rate's from the root; the KL finding, the same
+    # diagnosis, keeps its other knob; the divergence, a consequence, keeps none
+    assert [a.param for a in by["LR-FAR-ABOVE-REFERENCE"].advice] == ["learning_rate"]
+    assert [a.param for a in by["PPO-KL-HIGH"].advice] == ["target_kl"]
+    assert by["DIVERGED-KL"].advice == []
+
+
+def test_every_rule_that_compares_a_setting_leads_its_category() -> None:
+    _, _, settings_first = causal_map()
+    compares = {r.id for r in builtin_rules() if '"vs_reference"' in json.dumps([r.condition, r.escalate])}
+    assert compares and compares == settings_first
 
 
 def test_info_never_explains_a_warning() -> None:

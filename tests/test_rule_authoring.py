@@ -63,7 +63,7 @@ def test_readme_example_checks_and_fires_on_the_fixture(
     # The README quotes this message and where the finding is placed.
     assert finding["message"].startswith("entropy_loss median -0.0355 over the last 5 points is above -0.1")
     assert finding["message"] in _section().replace("\n", " ") or "-0.0355" in _section()
-    assert finding["caused_by"] == "PPO-KL-HIGH"
+    assert finding["caused_by"] == "LR-FAR-ABOVE-REFERENCE"
 
     code, out, err = _cli(
         capsys,

@@ -101,6 +101,8 @@ class Evidence:
     metric: str | None = None
     #: kind-specific numbers for messages (``{ref[final]}``), e.g. the window's mean return
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the ``shows`` texts of the parts of the condition that held, in rule order (``{shown}``)
+    shown: tuple[Any, ...] = ()
 
 
 def kind_of(cond: Mapping[str, Any]) -> str:
@@ -720,6 +722,7 @@ def _all_of(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev = _with_held(first, bool(results) and all(r.held for r in results))
     if ev.held:
         ev.extra = _merged_extra(results)
+        ev.shown = tuple(t for r in results for t in r.shown)
     return ev
 
 
@@ -731,6 +734,8 @@ def _any_of(cond: Mapping[str, Any], ctx: Context) -> Evidence:
             return held[0]
         out = _with_held(held[0], True)
         out.extra = _merged_extra(held)
+        # every branch that held is evidence the message may name, not only the first
+        out.shown = tuple(t for r in held for t in r.shown)
         return out
     return _with_held(results[0], False) if results else Evidence(False)
 
@@ -1081,4 +1086,9 @@ def evaluate(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         fn = _KINDS[kind]
     except KeyError:
         raise ValueError(f"unknown condition kind {kind!r}") from None
-    return fn(cond, ctx)
+    ev = fn(cond, ctx)
+    shows = cond.get("shows")
+    if shows is not None and ev.held:
+        # What this part of the condition says about the run when it holds (``{shown}``).
+        ev.shown = (*ev.shown, {"en": shows} if isinstance(shows, str) else shows)
+    return ev

@@ -111,6 +111,8 @@ def message_fields(
         "step_to": _Val(ev.steps[1] if ev.steps else None),
         "hp": _HP({k: _Val(v) for k, v in run.hyperparams.items()}),
         "cond": _HP(cond),
+        # the ``shows`` texts of the condition's parts that held: which evidence decided
+        "shown": ("；" if lang == "zh" else "; ").join(t.get(lang) or t["en"] for t in ev.shown),
     }
 
 
@@ -304,6 +306,8 @@ def evaluate_rule(
     if rule.escalate is not None and not rule.severity_overridden:
         stricter = evaluate_condition(rule.escalate["condition"], ctx)
         if stricter.held:
+            # {shown}: what the condition found, then what the escalation adds to it
+            stricter.shown = (*ev.shown, *(t for t in stricter.shown if t not in ev.shown))
             severity, ev = rule.escalate["severity"], stricter
             decided_by = rule.escalate["condition"]
     reference = reference_of() if reference_of is not None and _needs_reference(rule) else None

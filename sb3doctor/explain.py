@@ -16,7 +16,16 @@ from sb3doctor.engine import fmt_num
 from sb3doctor.i18n import describe_window, t
 from sb3doctor.ruleset import Rule
 
-_SKIP = ("kind", "metric", "window", "conditions", "condition", "all_of", "any_of", "not")
+_SKIP = ("kind", "metric", "window", "conditions", "condition", "all_of", "any_of", "not", "shows")
+
+
+def _shows(cond: Mapping[str, Any], lang: str) -> str:
+    """The condition's ``shows`` text, quoted, as its message would name it."""
+    shows = cond.get("shows")
+    if shows is None:
+        return ""
+    text = shows if isinstance(shows, str) else shows.get(lang) or shows["en"]
+    return f' ["{text}"]'
 
 
 def describe_condition(cond: Mapping[str, Any], metric: str | None, lang: str = "en") -> str:
@@ -25,7 +34,8 @@ def describe_condition(cond: Mapping[str, Any], metric: str | None, lang: str = 
     if kind in ("all_of", "any_of", "not"):
         joiner = {"all_of": " AND ", "any_of": " OR "}.get(kind, "")
         inner = [describe_condition(c, metric, lang) for c in sub_conditions(cond)]
-        return f"NOT ({inner[0]})" if kind == "not" else "(" + joiner.join(inner) + ")"
+        text = f"NOT ({inner[0]})" if kind == "not" else "(" + joiner.join(inner) + ")"
+        return text + _shows(cond, lang)
     name = cond.get("metric", metric) or ""
     parts = []
     if "stat" in cond and "op" in cond:
@@ -37,7 +47,7 @@ def describe_condition(cond: Mapping[str, Any], metric: str | None, lang: str = 
             continue
         parts.append(f"{key}={fmt_num(value) if isinstance(value, (int, float)) else value}")
     parts.append(describe_window(cond.get("window"), lang))
-    return f"{kind} {name}: " + ", ".join(parts)
+    return f"{kind} {name}: " + ", ".join(parts) + _shows(cond, lang)
 
 
 def describe_advice(spec: Mapping[str, Any], lang: str = "en") -> str:

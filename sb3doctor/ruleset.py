@@ -58,7 +58,7 @@ OPTIONAL = ("requires", "metric", "escalate", "evidence", "title")
 EVIDENCE_KEYS = ("observed", "threshold", "window")
 TEXT_FIELDS = ("message", "why", "false_alarms")
 MESSAGE_FIELDS = ("observed", "threshold", "n", "window", "metric", "step_from", "step_to", "hp", "ref",
-                  "cond")  # fmt: skip
+                  "cond", "shown")  # fmt: skip
 ADVICE_KEYS = ("param", "scale", "set", "add", "min", "max", "default", "if_zero_set", "text", "reference",
                "when")  # fmt: skip
 _WHEN_KEYS = ("metric", "env", "hyperparams")
@@ -343,8 +343,12 @@ def _check_condition(cond: Any, where: str, has_metric: bool, problems: Problems
     if kind not in KINDS:
         problems.add(f"{where}.kind", f"unknown condition kind {kind or '(none)'!r} (use {', '.join(KINDS)})")
         return
+    if "shows" in cond:
+        shows = _localized(cond["shows"], f"{where}.shows", None, problems)
+        if any("{" in t or "}" in t for t in shows.values()):
+            problems.add(f"{where}.shows", "plain text: no {fields} (the message's {shown} lists it)")
     if kind in COMBINATORS:
-        allowed = {"kind", kind, "conditions", "condition"}
+        allowed = {"kind", kind, "conditions", "condition", "shows"}
         for k in cond:
             if k not in allowed:
                 problems.add(f"{where}.{k}", f"unknown key in {kind}")
@@ -360,7 +364,7 @@ def _check_condition(cond: Any, where: str, has_metric: bool, problems: Problems
         return
     required, optional = _COND_KEYS[kind]
     for key in cond:
-        if key not in ("kind", "metric", *required, *optional):
+        if key not in ("kind", "metric", "shows", *required, *optional):
             problems.add(
                 f"{where}.{key}", f"unknown key for kind {kind} (use {', '.join((*required, *optional))})"
             )

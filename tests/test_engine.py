@@ -147,6 +147,48 @@ def test_escalation_and_quiet() -> None:
     assert evaluate(ppo_run([0.01, 0.02, 0.015, 0.02, 0.01]), [make_rule()]) == []
 
 
+def _shows_rule() -> Any:
+    median = {"kind": "threshold", "stat": "median", "window": {"last": 5}, "op": ">"}
+    return make_rule(
+        condition={
+            "any_of": [
+                {**median, "value": 0.05, "shows": {"en": "median above 0.05", "zh": "中位数高于 0.05"}},
+                {"kind": "threshold", "stat": "max", "op": ">", "value": 1.0, "shows": "a spike above 1"},
+                {"kind": "threshold", "metric": "train/clip_fraction", "stat": "max", "op": ">", "value": 0.5,
+                 "shows": "clip_fraction above 0.5"},
+            ]
+        },
+        escalate={"severity": "error", "condition": {**median, "value": 0.2, "shows": "median above 0.2"}},
+        message={"en": "kl: {shown}", "zh": "KL：{shown}"},
+    )  # fmt: skip
+
+
+def test_message_names_the_evidence_that_held() -> None:
+    # Only the branches that held are named, in rule order; an escalation adds its own.
+    (f,) = evaluate(ppo_run([0.02, 0.06, 0.07, 0.08, 0.09, 0.1]), [_shows_rule()])
+    assert f.message == "kl: median above 0.05"
+    (f,) = evaluate(ppo_run([0.02, 0.06, 0.07, 0.08, 1.5, 0.1]), [_shows_rule()])
+    assert f.message == "kl: median above 0.05; a spike above 1"
+    (f,) = evaluate(ppo_run([0.02, 0.06, 0.07, 0.08, 1.5, 0.1]), [_shows_rule()], lang="zh")
+    assert f.message == "KL：中位数高于 0.05；a spike above 1"  # English where no translation
+    (f,) = evaluate(ppo_run([0.3, 0.25, 0.4, 0.3, 0.5]), [_shows_rule()])
+    assert f.severity == "error" and f.message == "kl: median above 0.05; median above 0.2"
+
+
+@pytest.mark.parametrize(
+    ("shows", "problem"),
+    [
+        ("see {observed}", "plain text"),
+        ({"fr": "x", "en": "y"}, "unknown language"),
+        (3, "expected a string"),
+    ],
+)
+def test_shows_is_plain_localized_text(shows: Any, problem: str) -> None:
+    cond = {"kind": "threshold", "stat": "max", "op": ">", "value": 1.0, "shows": shows}
+    with pytest.raises(Exception, match=problem):
+        make_rule(condition={"any_of": [cond]})
+
+
 def test_unknown_hyperparameter_in_message_prints_question_mark() -> None:
     (f,) = evaluate(ppo_run([0.1] * 5, lr=None), [make_rule()])
     assert f.message.endswith("(lr ?)")

@@ -48,6 +48,12 @@ def test_example(rule: Rule, index: int) -> None:
     # the message was rendered (no left-over fields); advice keeps the rule's order, drops
     # items whose `when` guard does not hold, and never says "x -> x"
     assert "{" not in finding.message
+    for lang, message in (("en", finding.message), ("zh", evaluate(run, [rule], lang="zh")[0].message)):
+        template = rule.text("message", lang)
+        if "{shown}" in template:
+            # the parts of the condition that held said what they found: never "... shows it: "
+            before = template.split("{shown}")[0].rsplit("}", 1)[-1]
+            assert re.search(re.escape(before) + r"\S", message), f"{rule.id}: nothing shown ({lang})"
     params = [a.param for a in finding.advice]
     assert params == [a["param"] for a in rule.advice if a["param"] in params]
     assert not [a for a in finding.advice if is_noop(a)]

@@ -5,8 +5,10 @@ labels come from their own numbers by the written protocol (``bench/benchmark/PR
 ``label.py`` -> ``labels.json``), and a fixed hash splits them into ``dev`` (rules may be
 tuned on it) and ``test`` (only reported). ``holdout`` holds third seeds trained after round 2's
 rules were written (``specs.HOLDOUT``), ``fresh`` fourth seeds trained after round 3's
-(``specs.FRESH``) and ``fresh2`` fifth seeds trained after round 3's last change
-(``specs.FRESH2``), each scored once when it was new. By default only ``test`` is scored.
+(``specs.FRESH``), ``fresh2`` fifth seeds trained after round 3's last change
+(``specs.FRESH2``) and ``fresh3`` round 4's runs of the two thin categories (performance
+collapse, exploration; ``specs.FRESH3``) and ``fresh4`` sixth seeds trained after round 4's rule
+changes (``specs.FRESH4``), each scored once when it was new. By default only ``test`` is scored.
 
 For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
 on prefixes of it (the first 25%, 50%, 75% of its steps, and every 5% for the time to detect),
@@ -34,6 +36,8 @@ Usage::
     python bench/accuracy.py --split holdout  # third seeds trained after round 2's rules
     python bench/accuracy.py --split fresh    # fourth seeds trained after round 3's rules
     python bench/accuracy.py --split fresh2   # fifth seeds trained after round 3's last change
+    python bench/accuracy.py --split fresh3   # round 4's collapse and exploration runs
+    python bench/accuracy.py --split fresh4   # sixth seeds trained after round 4's rule changes
     python bench/accuracy.py --no-peer        # without zen-rl
     python bench/accuracy.py --check          # exit 1 unless the done-when targets hold
     python bench/accuracy.py --json out.json  # every verdict, for inspection
@@ -207,7 +211,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--split", choices=("test", "holdout", "fresh", "fresh2", "dev", "all"), default="test"
+        "--split",
+        choices=("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "dev", "all"),
+        default="test",
     )
     parser.add_argument("--no-peer", action="store_true", help="skip zen-rl")
     parser.add_argument("--check", action="store_true", help="exit 1 unless the targets hold")

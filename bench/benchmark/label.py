@@ -7,7 +7,9 @@ Reads every run under ``bench/benchmark/runs/`` with TensorBoard's ``EventAccumu
                 "present": [...], "intended": ..., "algo": ..., "env": ..., "numbers": {...},
                 "excluded": "reason" (only when label is null)}}
 
-Usage: ``python bench/benchmark/label.py`` (after ``make_runs.py``).
+Usage: ``python bench/benchmark/label.py`` (after ``make_runs.py``);
+``python bench/benchmark/label.py --visible-at-cuts test`` prints, per cut, how many fault runs
+of a split already show their labelled symptom on the prefix (the ceiling of live recall).
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.benchmark.specs import BY_ID, FRESH2_IDS, FRESH_IDS, HOLDOUT_IDS, RunSpec  # noqa: E402
+from bench.benchmark.specs import (  # noqa: E402
+    BY_ID,
+    FRESH2_IDS,
+    FRESH3_IDS,
+    FRESH4_IDS,
+    FRESH_IDS,
+    HOLDOUT_IDS,
+    RunSpec,
+)
 from sb3doctor import knowledge  # noqa: E402
 
 RUNS = ROOT / "bench" / "benchmark" / "runs"
@@ -42,7 +52,9 @@ FLOOR_ENVS = ("MountainCar-v0", "MountainCarContinuous-v0", "sb3doctor/Warehouse
 def split_of(run_id: str) -> str:
     """``holdout`` for the third seeds trained after round 2's rules (``specs.HOLDOUT``),
     ``fresh`` / ``fresh2`` for the fourth / fifth seeds trained during round 3 (``specs.FRESH``,
-    ``specs.FRESH2``); otherwise ``test`` for half of the runs by a fixed hash of the id,
+    ``specs.FRESH2``), ``fresh3`` for round 4's runs of the two thin categories
+    (``specs.FRESH3``), ``fresh4`` for the sixth seeds trained after round 4's rule changes
+    (``specs.FRESH4``); otherwise ``test`` for half of the runs by a fixed hash of the id,
     ``dev`` for the rest."""
     if run_id in HOLDOUT_IDS:
         return "holdout"
@@ -50,6 +62,10 @@ def split_of(run_id: str) -> str:
         return "fresh"
     if run_id in FRESH2_IDS:
         return "fresh2"
+    if run_id in FRESH3_IDS:
+        return "fresh3"
+    if run_id in FRESH4_IDS:
+        return "fresh4"
     return "test" if hashlib.sha1(run_id.encode()).hexdigest()[0] in "01234567" else "dev"
 
 
@@ -108,11 +124,27 @@ def reference_returns(spec: RunSpec) -> tuple[float, float]:
     raise KeyError(f"no reference return for {spec.env}")
 
 
-def label_run(spec: RunSpec) -> dict[str, Any]:
-    """Symptoms, label and split of one run (see PROTOCOL.md)."""
+def prefix(
+    scalars: dict[str, list[tuple[int, float]]], returns: list[float], ep_steps: list[int], frac: float
+) -> tuple[dict[str, list[tuple[int, float]]], list[float], list[int]]:
+    """What had been logged when ``frac`` of the run's step range had passed (the cut of
+    ``bench/accuracy.py``): scalars up to that step, and the episodes that had ended by then."""
+    steps = [st for pts in scalars.values() for st, _ in pts] + ep_steps
+    lo, hi = min(steps), max(steps)
+    cut = lo + frac * (hi - lo)
+    kept = {k: [(st, v) for st, v in pts if st <= cut] for k, pts in scalars.items()}
+    n = sum(1 for st in ep_steps if st <= cut)
+    return {k: v for k, v in kept.items() if v}, returns[:n], ep_steps[:n]
+
+
+def label_run(spec: RunSpec, frac: float = 1.0) -> dict[str, Any]:
+    """Symptoms, label and split of one run (see PROTOCOL.md); with ``frac`` < 1, of the part of
+    it that a live diagnosis had seen at that cut."""
     run_dir = RUNS / spec.run_id
     scalars = read_scalars(run_dir)
     returns, ep_steps = read_episodes(run_dir)
+    if frac < 1.0:
+        scalars, returns, ep_steps = prefix(scalars, returns, ep_steps, frac)
     r_rand, r_ref = reference_returns(spec)
     algo = ALGO_NAMES[spec.algo]
 
@@ -252,7 +284,24 @@ def label_run(spec: RunSpec) -> dict[str, Any]:
     return entry
 
 
+def visible_at_cuts(split: str, cuts: tuple[float, ...] = (0.25, 0.5, 0.75)) -> int:
+    """Print, per cut, how many of the split's fault runs already show their labelled symptom
+    by the protocol's own checks on the prefix: the most any live diagnosis can find there
+    without predicting what has not happened yet."""
+    labels = json.loads(LABELS.read_text())
+    faults = {
+        rid: e for rid, e in labels.items() if e["split"] == split and e["label"] not in (None, "healthy")
+    }
+    print(f"{split}: {len(faults)} labelled fault runs")
+    for frac in cuts:
+        shown = [rid for rid, e in faults.items() if e["label"] in label_run(BY_ID[rid], frac)["present"]]
+        print(f"  cut {frac:.0%}: the labelled symptom is visible in {len(shown)} of {len(faults)}")
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--visible-at-cuts":
+        return visible_at_cuts(sys.argv[2])
     labels: dict[str, Any] = {}
     for run_dir in sorted(p for p in RUNS.iterdir() if p.is_dir()):
         spec = BY_ID.get(run_dir.name)

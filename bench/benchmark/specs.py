@@ -582,5 +582,41 @@ FRESH2 = [replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + "-s5", seed=5) 
 FRESH2_IDS = frozenset(s.run_id for s in FRESH2)
 SPECS += FRESH2
 
+#: Round 4: the two categories with under 6 labelled runs. Collapse after a peak: settings
+#: documented to forget what was learned (a replay buffer smaller than one rollout, so DQN trains
+#: only on its latest behaviour; PPO and A2C at 10x the tuned learning rate with nothing annealed,
+#: run past the point where CartPole is solved). Exploration: more seeds of the greedy DQN and
+#: QR-DQN on MountainCar, the setting where it hurt in 3 of 6 seeds. Trained after round 4's rule
+#: change (the plan's ordering within a category, which changes no category), scored once into
+#: the `fresh3` split.
+FRESH3 = [
+    _fault("dqn-cartpole-buffer256", "dqn", CP, 100_000, "performance_collapse",
+           {"buffer_size": 256, "exploration_final_eps": 0.0}),
+    _fault("ppo-cartpole-lr0.01-const", "ppo", CP, 100_000, "performance_collapse",
+           {"learning_rate": 0.01, "clip_range": 0.2}),
+    _fault("a2c-cartpole-lr7e-3", "a2c", CP, 150_000, "performance_collapse", {"learning_rate": 7e-3}),
+    _fault("qrdqn-cartpole-buffer256", "qrdqn", CP, 100_000, "performance_collapse",
+           {"buffer_size": 256, "exploration_final_eps": 0.0}),
+]  # fmt: skip
+FRESH3 += [replace(s, run_id=s.run_id + f"-s{seed}", seed=seed) for s in FRESH3 for seed in (2, 3)]
+FRESH3 += [
+    _fault(f"{algo}-mountaincar-eps0-s{seed}", algo, MC, 60_000, "insufficient_exploration",
+           {"exploration_fraction": 0.001, "exploration_final_eps": 0.0}, seed=seed)
+    for algo, seeds in (("dqn", (6, 7, 8)), ("qrdqn", (3, 4, 5)))
+    for seed in seeds
+]  # fmt: skip
+FRESH3_IDS = frozenset(s.run_id for s in FRESH3)
+SPECS += FRESH3
+
+#: And a sixth seed of the `holdout` runs, trained after round 4's rule changes and scored once
+#: into the `fresh4` split (the greedy DQN on MountainCar's sixth seed is in FRESH3 already).
+FRESH4 = [
+    replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + "-s6", seed=6)
+    for rid in HOLDOUT_OF
+    if re.sub(r"-s\d$", "", rid) + "-s6" not in FRESH3_IDS
+]
+FRESH4_IDS = frozenset(s.run_id for s in FRESH4)
+SPECS += FRESH4
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

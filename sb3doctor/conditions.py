@@ -953,7 +953,11 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
 
     The reference is rl-zoo's tuned value for the run's algorithm and env when known, else
     SB3's default for the algorithm (``sb3doctor/knowledge``). ``param`` names the
-    hyperparameter (e.g. ``learning_rate``, read from the logs or config.json).
+    hyperparameter (e.g. ``learning_rate``, read from the logs or config.json). Where the zoo
+    has no entry for the env (or the env is unknown), "far above" (``op`` ``>`` / ``>=``) is
+    judged against the larger of SB3's default and the largest value the zoo tuned for the
+    algorithm on any env: a setting inside the range that works somewhere is not evidently
+    too high.
     """
     param = str(cond["param"])
     value = float(cond["value"])
@@ -963,10 +967,16 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         return ev
     reference: Any = None
     if ctx.reference is not None:
-        from sb3doctor.knowledge import reference_values
+        from sb3doctor.knowledge import reference_values, zoo_hyperparams, zoo_largest
 
-        default, zoo = reference_values(ctx.algo or "", ctx.reference().env_id, param)
+        env_id = ctx.reference().env_id
+        default, zoo = reference_values(ctx.algo or "", env_id, param)
         reference = zoo if zoo is not None else default
+        # An env the zoo tuned without this key keeps SB3's default: that is its tuned value.
+        untuned = env_id is None or zoo_hyperparams(ctx.algo or "", env_id) is None
+        if untuned and reference is not None and cond["op"] in (">", ">="):
+            largest = zoo_largest(ctx.algo or "", param)
+            reference = max(reference, largest) if largest is not None else reference
     if reference is None or reference <= 0:
         return ev
     ev.observed = current / reference

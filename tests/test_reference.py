@@ -139,6 +139,32 @@ def test_advice_bounded_by_reference() -> None:
     assert a.suggested == 3e-4 and "SB3 default" in a.text
 
 
+@pytest.mark.parametrize(
+    ("path", "algo", "lr", "ratio"),
+    [
+        # the env's own tuned value: rl-zoo's DQN on CartPole uses 2.3e-3
+        ("logs/dqn/CartPole-v1_1", "DQN", 0.023, 10.0),
+        # env unknown: rl-zoo's DQN learning rates go up to 4e-3 (MountainCar), 40x SB3's 1e-4,
+        # so "far above" is judged against that, not against the default
+        ("logs/DQN_1", "DQN", 1e-3, 0.25),
+        ("logs/DQN_1", "DQN", 0.04, 10.0),
+        # an env the zoo tuned without a learning rate keeps SB3's default (PPO on LunarLander)
+        ("tb/LunarLander-v3/PPO_1", "PPO", 3e-3, 10.0),
+    ],
+)
+def test_far_above_is_judged_against_what_works(path: str, algo: str, lr: float, ratio: float) -> None:
+    run = _run(path, algo=algo)
+    run.hyperparams = {"learning_rate": lr}
+    cond = {"kind": "vs_reference", "param": "learning_rate", "op": ">=", "value": 10}
+    ev = evaluate_condition(cond, _ctx(run))
+    assert ev.observed == pytest.approx(ratio)
+    assert ev.held == (ratio >= 10)
+    # "far below" keeps SB3's default where the env is unknown: 1e-6 is 100x under it
+    run.hyperparams = {"learning_rate": 1e-6}
+    below = {"kind": "vs_reference", "param": "learning_rate", "op": "<=", "value": 0.0333}
+    assert evaluate_condition(below, _ctx(run)).held
+
+
 def _finding(rule: str, category: str, severity: str, *params: str) -> Finding:
     return Finding(
         rule, rule.lower(), category, severity, None, "m", advice=[Advice(p, 1.0, 2.0, p) for p in params]

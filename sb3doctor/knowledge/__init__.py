@@ -368,7 +368,11 @@ def zoo_value(algo: str, env_id: str, param: str) -> float | None:
 
     A schedule such as ``lin_0.001`` gives its starting value; non-numbers give None.
     """
-    value = (zoo_hyperparams(algo, env_id) or {}).get(param)
+    return _numeric((zoo_hyperparams(algo, env_id) or {}).get(param))
+
+
+def _numeric(value: Any) -> float | None:
+    """A zoo hyperparameter as a number: a schedule ``lin_0.001`` gives its start; else None."""
     if isinstance(value, str) and value.startswith("lin_"):
         try:
             return float(value[4:])
@@ -377,6 +381,19 @@ def zoo_value(algo: str, env_id: str, param: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
+
+
+@cache
+def zoo_largest(algo: str, param: str) -> float | None:
+    """The largest numeric value rl-zoo tuned ``param`` to for ``algo`` on any env, or None.
+
+    Where the env is unknown, this is the value "known to work" that a setting must be far
+    above before it is called too high: rl-zoo's DQN learning rates go up to 4e-3, 40x SB3's
+    default of 1e-4, so a DQN at 1e-3 on an unknown env is not evidently too fast.
+    """
+    entries = _hyperparams().get(normalize_algo(algo)) or {}
+    values = (_numeric(hp.get(param)) for hp in entries.values())
+    return max((v for v in values if v is not None), default=None)
 
 
 def reference_values(algo: str, env_id: str | None, param: str) -> tuple[float | None, float | None]:

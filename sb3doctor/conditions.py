@@ -13,6 +13,7 @@ See ``rules/SCHEMA.md`` for the meaning of every kind and key.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,6 +45,7 @@ KINDS: tuple[str, ...] = (
     "non_finite",
     "ratio_to_bound",
     "counter_ratio",
+    "step_gap",
     "return_level",
     "growth",
     "vs_reference",
@@ -704,6 +706,21 @@ def _counter_ratio(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     return _judge_stat(ev, cond, values, value)
 
 
+def _step_gap(cond: Mapping[str, Any], ctx: Context) -> Evidence:
+    """``stat`` of the steps between consecutive points of the metric inside ``window``.
+
+    For a ``train/*`` metric of PPO or A2C this is the number of samples each update was
+    computed from (``n_steps * n_envs``), which no log line states: a statistic of 8 samples
+    (rl-zoo's PPO on MountainCarContinuous) is too noisy to judge one update by.
+    """
+    name, steps, _ = _windowed(ctx, cond)
+    value = float(cond["value"])
+    ev = Evidence(False, None, value, 0, cond.get("window"), _span(steps), name)
+    gaps = [float(b - a) for a, b in itertools.pairwise(steps)]
+    ev.n = len(gaps)
+    return _judge_stat(ev, cond, gaps, value)
+
+
 def _merged_extra(results: Sequence[Evidence]) -> dict[str, Any]:
     """The ``extra`` numbers of several held results, the first one's winning on a clash: a
     message's ``{ref[...]}`` may name a number that any part of its condition measured (the
@@ -1075,6 +1092,7 @@ _KINDS: dict[str, Callable[[Mapping[str, Any], Context], Evidence]] = {
     "non_finite": _non_finite,
     "ratio_to_bound": _ratio_to_bound,
     "counter_ratio": _counter_ratio,
+    "step_gap": _step_gap,
     "return_level": _return_level,
     "growth": _growth,
     "vs_reference": _vs_reference,

@@ -97,6 +97,7 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "non_finite": ((), ("metrics", "window")),
     "ratio_to_bound": (("stat", "bound", "op", "value"), ("negate", "window", "min_points")),
     "counter_ratio": (("of", "stat", "op", "value"), ("window", "min_points")),
+    "step_gap": (("stat", "op", "value"), ("window", "min_points")),
     "return_level": (
         ("measure", "op", "value"),
         (
@@ -135,7 +136,15 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
 }
 _REQUIRE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in")
 #: Kinds whose window must hold at least min_points points.
-_USES_MIN_POINTS = ("threshold", "sustained", "trend", "drop_from_peak", "ratio_to_bound", "counter_ratio")
+_USES_MIN_POINTS = (
+    "threshold",
+    "sustained",
+    "trend",
+    "drop_from_peak",
+    "ratio_to_bound",
+    "counter_ratio",
+    "step_gap",
+)
 
 
 @dataclass

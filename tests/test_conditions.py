@@ -216,6 +216,24 @@ def test_counter_ratio() -> None:
     assert not evaluate(cond, full).held
 
 
+def test_step_gap_counts_the_samples_behind_each_update() -> None:
+    cond = {
+        "kind": "step_gap",
+        "stat": "max",
+        "window": {"first": 2},
+        "op": "<",
+        "value": 32,
+        "min_points": 1,
+    }
+    tiny = Context({"m": Series.from_points([16, 24, 32, 40], [0.6, 0.2, 0.1, 0.2])}, (16, 40), {}, "m")
+    ev = evaluate(cond, tiny)
+    assert ev.held and ev.observed == 8 and ev.n == 1  # rl-zoo's PPO on MountainCarContinuous
+    big = Context({"m": Series.from_points([4096, 6144, 8192], [0.6, 0.2, 0.1])}, (4096, 8192), {}, "m")
+    assert evaluate(cond, big).observed == 2048 and not evaluate(cond, big).held
+    one = Context({"m": Series.from_points([4096], [0.6])}, (4096, 4096), {}, "m")
+    assert not evaluate(cond, one).held and evaluate(cond, one).observed is None  # no gap yet
+
+
 def test_combinators() -> None:
     hi = {"kind": "threshold", "stat": "last", "op": ">", "value": 1.0, "min_points": 1}
     lo = {"kind": "threshold", "stat": "last", "op": "<", "value": 5.0, "min_points": 1}

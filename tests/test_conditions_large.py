@@ -112,6 +112,7 @@ CONDITIONS: list[dict[str, Any]] = [
         "value": 0,
     },
     {"kind": "counter_ratio", "of": "other", "stat": "mean", "op": ">", "value": 0.0},
+    {"kind": "step_gap", "stat": "median", "op": ">", "value": 0.0},
 ]
 
 

@@ -605,6 +605,22 @@ FRESH3 += [
     for algo, seeds in (("dqn", (6, 7, 8)), ("qrdqn", (3, 4, 5)))
     for seed in seeds
 ]  # fmt: skip
+#: Added once the first of these had trained: only A2C at 10x its learning rate had come close
+#: to a collapse (peaks of 0.93 and 0.99 of the reference, then finals of 0.47 and 0.45), and the
+#: greedy DQN had failed in 1 of 4 seeds; more seeds of both, and A2C at 14x.
+FRESH3 += [
+    _fault(f"a2c-cartpole-lr7e-3-s{seed}", "a2c", CP, 150_000, "performance_collapse",
+           {"learning_rate": 7e-3}, seed=seed)
+    for seed in (4, 5, 7)
+] + [
+    _fault(f"a2c-cartpole-lr0.01-s{seed}", "a2c", CP, 150_000, "performance_collapse",
+           {"learning_rate": 0.01}, seed=seed)
+    for seed in (1, 2, 3)
+] + [
+    _fault(f"dqn-mountaincar-eps0-s{seed}", "dqn", MC, 60_000, "insufficient_exploration",
+           {"exploration_fraction": 0.001, "exploration_final_eps": 0.0}, seed=seed)
+    for seed in (9, 10, 11)
+]  # fmt: skip
 FRESH3_IDS = frozenset(s.run_id for s in FRESH3)
 SPECS += FRESH3
 

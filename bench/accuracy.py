@@ -105,6 +105,7 @@ def truncate(run: Run, frac: float, given: dict[str, Any]) -> Run:
         return run
     cut = rng[0] + frac * (rng[1] - rng[0])
     out = copy.copy(run)
+    out.live = True  # a prefix, as watch and DoctorCallback see it
     out.metrics = {}
     for name, s in run.metrics.items():
         keep = [i for i, st in enumerate(s.steps) if st <= cut]

@@ -168,6 +168,7 @@ class DoctorCallback(BaseCallback):
             self.active = {}
         name = type(self.model).__name__
         self.run.name = name
+        self.run.live = True  # what the rules see until learn() returns is a prefix of the run
         self._hyperparams = self._model_hyperparams()
         front, back = _FrontWriter(self), _BackWriter(self)
         formats = self.logger.output_formats
@@ -179,6 +180,7 @@ class DoctorCallback(BaseCallback):
         return self.stop_reason is None
 
     def _on_training_end(self) -> None:
+        self.run.live = False
         if self._pending_eval and self.stop_reason is None:
             # The last dumps may have been recorded but not evaluated (throttled): the findings
             # after learn() are those of the whole run.

@@ -79,6 +79,8 @@ class Context:
     reference: Callable[[], Any] | None = None
     #: the run's algorithm (SB3 class name), for reference lookups
     algo: str | None = None
+    #: the run may still be training (``watch``, ``DoctorCallback``): its logs are a prefix
+    live: bool = False
 
 
 @dataclass
@@ -849,10 +851,22 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         # A share of the run's own planned length (learn(total_timesteps), rl-zoo's n_timesteps):
         # known live (DoctorCallback asks the model, watch reads the zoo config), so that "the
         # returns have not risen" is not judged in the first half of a run that may learn late.
-        # A finished run, or one whose plan the logs do not give, has used all of it.
+        # A finished run whose plan the logs do not give has used all of it.
         ev.threshold = float(cond["planned_frac"])
-        given = (ctx.hyperparams.get("total_timesteps"), ctx.hyperparams.get("n_timesteps"))
-        planned = max((v for v in given if is_number(v) and v > 0), default=None)
+        # Only a stated plan counts: the logs' last step (``total_timesteps`` recovered from
+        # them) would make every run look finished.
+        planned = ctx.hyperparams.get("planned_timesteps")
+        planned = planned if is_number(planned) and planned > 0 else None
+        if planned is None and ctx.live:
+            # Still training, plan unknown (a TensorBoard folder watched while it grows): take
+            # rl-zoo's budget for the algorithm on the env as the plan; with no such budget the
+            # run may be anywhere in its course, so its share is unknown until it has ended.
+            ref = ctx.reference() if ctx.reference is not None else None
+            budget = getattr(ref, "budget", None)
+            planned = budget if is_number(budget) and budget > 0 else None
+            if planned is None:
+                ev.observed, ev.held, ev.steps = 0.0, False, ctx.step_range
+                return ev
         ev.observed = 1.0 if planned is None else min(1.0, ctx.step_range[1] / planned)
         ev.held, ev.steps = ev.observed >= ev.threshold, ctx.step_range
         return ev

@@ -297,6 +297,7 @@ def evaluate_rule(
         cache if cache is not None else {},
         reference_of,
         run.algo,
+        run.live,
     )
     ev = evaluate_condition(rule.condition, ctx)
     if not ev.held:

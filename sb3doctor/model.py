@@ -180,6 +180,9 @@ class Run:
     :param metrics: metric name -> series, sorted by step
     :param warnings: non-fatal problems met while reading (truncated tail, bad CRC, ...)
     :param facts: harvested non-metric facts (see :class:`SourceData`)
+    :param live: the run may still be training (``watch``, ``DoctorCallback``): what is read is
+        a prefix, and a rule that waits for a share of the planned run does not take an unknown
+        plan as finished
     """
 
     path: Path
@@ -191,6 +194,7 @@ class Run:
     metrics: dict[str, Series] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    live: bool = False
 
     @property
     def num_points(self) -> int:

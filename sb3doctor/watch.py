@@ -307,6 +307,9 @@ class RunState:
         self.active: dict[str, Finding] = {}
         self.started = False
         self.finished = False
+        #: the training is over (the log went idle, the stream ended, the next run began): the
+        #: last verdict judges it as a finished run, not as a prefix of one
+        self.ended = False
         self.dirty = False
         self.last_growth = time.monotonic()
         # (monotonic time, last step) samples to report steps/s over the last few seconds.
@@ -440,7 +443,14 @@ class RunState:
             names.insert(0, self.config["algo"])
         run.algo = detect_algo(run.metrics.keys(), names)
         run.hyperparams = recover_hyperparams(run, self.config)
+        run.live = not self.ended
         return run
+
+    def end(self) -> None:
+        """The training is over: evaluate it once more as a finished run."""
+        if not self.ended:
+            self.ended = True
+            self.dirty = bool(self._merged)
 
     @property
     def last_step(self) -> int | None:
@@ -580,6 +590,7 @@ class _Watch:
                 # A new printed run means the previous one of the same log is over.
                 prev = base if idx == 1 else self.runs.get(f"{base.path}#{idx}")
                 if prev is not None and prev.started and not prev.finished and not state.started:
+                    prev.end()
                     events.extend(prev.update(self.evaluate, time.time()))
                     events.append(prev.finish_event(time.time(), "next run started"))
             state.add(key, kind, data, replace=replace)
@@ -608,9 +619,18 @@ class _Watch:
         return []
 
     def finish(self, reason: str, now: float | None = None) -> list[WatchEvent]:
-        """Flush buffered input and close every started run with a ``run_finished`` event."""
+        """Flush buffered input and close every started run with a ``run_finished`` event.
+
+        ``reason`` ``idle`` or ``end of input`` means the training is over, so the runs get a
+        last verdict as finished runs; on any other reason (interrupted, exit-on) they may
+        still be training and keep their verdict as prefixes.
+        """
         now = time.time() if now is None else now
         events = self._finish_tails()
+        if reason in ("idle", "end of input"):
+            for state in self.runs.values():
+                if state.started and not state.finished:
+                    state.end()
         events.extend(self._updates(now))
         for state in self.runs.values():
             if state.started and not state.finished:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 
@@ -153,13 +154,21 @@ def test_frozen_under_a_time_limit_needs_one_limit_per_env() -> None:
 def test_budget_planned_frac() -> None:
     cond = {"kind": "budget", "planned_frac": 0.5}
     series = [1.0] * 10  # steps 1000..10000
-    ev = evaluate(cond, ctx(hyperparams={"total_timesteps": 40_000}, m=series))
+    ev = evaluate(cond, ctx(hyperparams={"planned_timesteps": 40_000}, m=series))
     assert not ev.held and ev.observed == 0.25
-    assert evaluate(cond, ctx(hyperparams={"n_timesteps": 20_000}, m=series)).held
-    # the larger of the two counts: total_timesteps may be the last step seen
-    assert not evaluate(cond, ctx(hyperparams={"total_timesteps": 10_000, "n_timesteps": 1e6}, m=series)).held
-    # no plan known: the run counts as finished
+    assert evaluate(cond, ctx(hyperparams={"planned_timesteps": 20_000}, m=series)).held
+    # the last step the logs show is no plan: total_timesteps recovered from them is ignored
+    assert evaluate(cond, ctx(hyperparams={"total_timesteps": 40_000}, m=series)).held
+    # no plan known: a finished run has used all of it ...
     assert evaluate(cond, ctx(m=series)).held
+    # ... but one still training may be anywhere in it: rl-zoo's budget for the env stands in,
+    # and without one the share is unknown (0) until the run has ended
+    live = ctx(m=series)
+    live.live = True
+    ev = evaluate(cond, live)
+    assert not ev.held and ev.observed == 0.0
+    live.reference = lambda: SimpleNamespace(budget=15_000)
+    assert evaluate(cond, live).held and evaluate(cond, live).observed == pytest.approx(10_000 / 15_000)
 
 
 def test_missing_needs_a_present_witness() -> None:

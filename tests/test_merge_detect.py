@@ -10,6 +10,7 @@ import pytest
 from sb3doctor.model import Series, SourceData
 from sb3doctor.sources import build_run
 from sb3doctor.sources.detect import algo_from_name, detect_algo, family_from_keys
+from sb3doctor.sources.hyperparams import recover_hyperparams
 from sb3doctor.sources.merge import merge_sources
 
 PPO_KEYS = {
@@ -128,6 +129,16 @@ def test_build_run_recovers_ppo_hyperparams() -> None:
     assert hp["n_epochs"] == 10 and hp["target_kl_active"] is False
     assert hp["action_space"] == "discrete" and hp["n_actions"] == 2
     assert hp["total_timesteps"] == steps[-1]
+    assert "planned_timesteps" not in hp  # the logs give the steps seen, not the plan
+    # a plan is what a config or the model states: rl-zoo's n_timesteps, learn()'s total,
+    # sb3doctor train's config.json
+    for config in (
+        {"n_timesteps": 1e5},
+        {"hyperparams": {"total_timesteps": 100_000}},
+        {"total_timesteps": 100_000, "hyperparams": {"n_steps": 2048}},
+    ):
+        assert recover_hyperparams(run, config)["planned_timesteps"] == 100_000, config
+    assert "planned_timesteps" not in recover_hyperparams(run, {"n_timesteps": "1e5"})  # YAML text
 
 
 def test_early_stopping_shows_as_target_kl_active_and_config_wins() -> None:

@@ -80,7 +80,9 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     ``clip_range_vf_set``, ``rollout_size`` (n_steps x n_envs), ``n_epochs``,
     ``target_kl_active``, ``action_space`` (``box``/``discrete``), ``n_actions``,
     ``exploration_initial_eps``, ``exploration_final_eps``, ``ent_coef`` and
-    ``ent_coef_auto`` (SAC family), ``total_timesteps`` (last step seen), ``device``
+    ``ent_coef_auto`` (SAC family), ``total_timesteps`` (last step seen, unless a config gives
+    it), ``planned_timesteps`` (the planned length, only where a config or the model states
+    it: ``total_timesteps`` given to ``learn()``, rl-zoo's ``n_timesteps``), ``device``
     (``cpu``/``cuda``, from SB3's ``Using ... device`` line), ``critic_layers`` (hidden layers
     of the value network, from ``policy_kwargs``' ``net_arch``).
     """
@@ -169,6 +171,16 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     if isinstance(given, dict):  # a hand-edited config.json may hold a list: the caller warns
         for key, value in given.items():
             hp[key] = value
+    # The run's planned length, where a config or the model states it (learn(total_timesteps)
+    # in sb3doctor train's config.json or DoctorCallback, rl-zoo's n_timesteps). The logs alone
+    # give only the last step seen so far (``total_timesteps`` above), which says nothing about
+    # how far into its plan a run still training is.
+    stated = [config.get("total_timesteps")]
+    if isinstance(given, dict):
+        stated += [given.get("total_timesteps"), given.get("n_timesteps")]
+    planned = [v for v in stated if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0]
+    if planned and math.isfinite(max(planned)):
+        hp["planned_timesteps"] = max(planned)
     layers = critic_layers(hp.get("policy_kwargs"))
     if layers is not None and "critic_layers" not in hp:
         hp["critic_layers"] = layers

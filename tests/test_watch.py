@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from sb3doctor.engine import evaluate
 from sb3doctor.model import Finding
+from sb3doctor.ruleset import builtin_rules
 from sb3doctor.sources import read_runs
 from sb3doctor.sources.stdout import read_stdout
 from sb3doctor.sources.tensorboard import read_event_file
@@ -242,6 +244,41 @@ def test_findings_are_raised_once_and_cleared(tmp_path: Path) -> None:
     kl_events = [k for k in kinds if k[1] == "PPO-KL-HIGH"]
     assert kl_events == [("finding_raised", "PPO-KL-HIGH"), ("finding_cleared", "PPO-KL-HIGH")]
     assert kinds[0] == ("run_started", None)
+
+
+def _dump_weak_critic(logger, step: int, it: int) -> None:  # type: ignore[no-untyped-def]
+    """A PPO dump whose critic is worse than a constant while the returns stay flat."""
+    logger.record("rollout/ep_len_mean", 30.0 + it % 3)
+    logger.record("rollout/ep_rew_mean", 30.0 + it % 3)
+    logger.record("train/approx_kl", 0.01)
+    logger.record("train/clip_fraction", 0.1)
+    logger.record("train/entropy_loss", -0.6 + 0.001 * it)
+    logger.record("train/explained_variance", -0.5)
+    logger.record("train/learning_rate", 0.0003)
+    logger.record("train/value_loss", 1.0)
+    logger.dump(step)
+
+
+@pytest.mark.parametrize(("reason", "judged"), [("idle", True), ("interrupted", False)])
+def test_a_run_with_no_stated_plan_is_judged_as_finished_only_once_it_ends(
+    tmp_path: Path, reason: str, judged: bool
+) -> None:
+    # A plain tensorboard_log folder says nothing of the planned length: while it grows, the
+    # rules that wait for half of the plan wait; once training is over (the log went idle),
+    # the last verdict judges the whole run, as analyze would.
+    logs = tmp_path / "logs"
+    logger = sb3_logger(logs / "PPO_1", ["tensorboard"])
+    watcher = Watcher(logs, make_evaluator())
+    raised: list[str] = []
+    for i in range(1, 31):
+        _dump_weak_critic(logger, i * 2048, i)
+        raised += [e.finding.rule for e in watcher.poll() if e.kind == "finding_raised" and e.finding]
+    logger.close()
+    assert "VF-EV-NEGATIVE" not in raised
+    final = [e.finding.rule for e in watcher.finish(reason) if e.kind == "finding_raised" and e.finding]
+    assert ("VF-EV-NEGATIVE" in final) == judged
+    (analyzed,) = read_runs(logs)
+    assert any(f.rule == "VF-EV-NEGATIVE" for f in evaluate(analyzed, builtin_rules()))
 
 
 def test_stream_watcher_splits_printed_runs() -> None:

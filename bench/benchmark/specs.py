@@ -621,6 +621,21 @@ FRESH3 += [
            {"exploration_fraction": 0.001, "exploration_final_eps": 0.0}, seed=seed)
     for seed in (9, 10, 11)
 ]  # fmt: skip
+#: And once those had trained: A2C at 7e-3 collapsed in 3 of 6 seeds (at 1e-2 it mostly never
+#: learned), the greedy DQN hurt in 1 of 6 more seeds on MountainCar (2 of 5 on LunarLander).
+FRESH3 += [
+    _fault(f"a2c-cartpole-lr7e-3-s{seed}", "a2c", CP, 150_000, "performance_collapse",
+           {"learning_rate": 7e-3}, seed=seed)
+    for seed in (8, 9, 10, 11)
+] + [
+    _fault(f"dqn-mountaincar-eps0-s{seed}", "dqn", MC, 60_000, "insufficient_exploration",
+           {"exploration_fraction": 0.001, "exploration_final_eps": 0.0}, seed=seed)
+    for seed in (12, 13, 14, 15)
+] + [
+    _fault(f"dqn-lunar-eps0-s{seed}", "dqn", LL, 40_000, "insufficient_exploration",
+           {"exploration_fraction": 0.001, "exploration_final_eps": 0.0}, seed=seed)
+    for seed in (7, 8)
+]  # fmt: skip
 FRESH3_IDS = frozenset(s.run_id for s in FRESH3)
 SPECS += FRESH3
 

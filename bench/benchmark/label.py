@@ -9,7 +9,8 @@ Reads every run under ``bench/benchmark/runs/`` with TensorBoard's ``EventAccumu
 
 Usage: ``python bench/benchmark/label.py`` (after ``make_runs.py``);
 ``python bench/benchmark/label.py --visible-at-cuts test`` prints, per cut, how many fault runs
-of a split already show their labelled symptom on the prefix (the ceiling of live recall).
+of a split already show their labelled symptom on the prefix; ``--prune-excluded`` records the
+runs the protocol excluded in ``excluded.json`` and removes their files (never scored).
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ from sb3doctor import knowledge  # noqa: E402
 
 RUNS = ROOT / "bench" / "benchmark" / "runs"
 LABELS = ROOT / "bench" / "benchmark" / "labels.json"
+#: The protocol's verdicts on the runs it excluded whose files were then dropped from the
+#: repository to keep it compact (``--prune-excluded``): never scored, kept as a record.
+EXCLUDED = ROOT / "bench" / "benchmark" / "excluded.json"
+#: Kept whatever their label: ``tests/test_compare.py`` compares seeds 1 and 2 of the healthy
+#: configurations (compare groups seeds; it does not read labels).
+KEEP = frozenset(
+    f"healthy-{name}-s{seed}"
+    for name in ("a2c-cartpole", "ppo-invertedpendulum", "td3-pendulum", "dqn-cartpole", "sac-pendulum")
+    for seed in (1, 2)
+)
 
 ALGO_NAMES = {
     "ppo": "PPO", "a2c": "A2C", "dqn": "DQN", "sac": "SAC", "td3": "TD3", "ddpg": "DDPG",
@@ -299,15 +310,38 @@ def visible_at_cuts(split: str, cuts: tuple[float, ...] = (0.25, 0.5, 0.75)) -> 
     return 0
 
 
+def prune_excluded() -> int:
+    """Record the excluded runs in ``excluded.json`` and delete their files: they are never
+    scored, and the benchmark must stay compact. ``make_runs.py`` does not retrain them (their
+    meta file stays); ``--retry-failed`` aside, delete the meta file to train one again."""
+    import shutil
+
+    labels = json.loads(LABELS.read_text())
+    kept = json.loads(EXCLUDED.read_text()) if EXCLUDED.exists() else {}
+    for rid, entry in labels.items():
+        if entry["label"] is None and (RUNS / rid).is_dir() and rid not in KEEP:
+            kept[rid] = entry
+            shutil.rmtree(RUNS / rid)
+    EXCLUDED.write_text(json.dumps(kept, indent=1, sort_keys=True, default=float) + "\n")
+    print(f"{len(kept)} excluded runs recorded in {EXCLUDED.name}; their files are removed")
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--visible-at-cuts":
         return visible_at_cuts(sys.argv[2])
+    if sys.argv[1:] == ["--prune-excluded"]:
+        return prune_excluded()
     labels: dict[str, Any] = {}
     for run_dir in sorted(p for p in RUNS.iterdir() if p.is_dir()):
         spec = BY_ID.get(run_dir.name)
         if spec is None:
             continue
         labels[spec.run_id] = label_run(spec)
+    # Excluded runs whose files were pruned keep their recorded verdict.
+    if EXCLUDED.exists():
+        for rid, entry in json.loads(EXCLUDED.read_text()).items():
+            labels.setdefault(rid, entry)
     LABELS.write_text(json.dumps(labels, indent=1, sort_keys=True, default=float) + "\n")
     counts: dict[tuple[str, str], int] = {}
     for e in labels.values():

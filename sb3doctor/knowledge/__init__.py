@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -209,8 +209,14 @@ def _is_atari(env_id: str) -> bool:
 
 
 def _read_text(name: str) -> str:
-    # importlib.resources works from a wheel, a zip or a source checkout alike.
-    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+    # The files sit beside this module in a wheel or a checkout. importlib.resources also reads
+    # them from a zip import, but importing it costs ~9 ms of every `analyze`: only then.
+    try:
+        return (Path(__file__).parent / name).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        from importlib import resources
+
+        return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:

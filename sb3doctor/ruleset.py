@@ -682,13 +682,13 @@ class _ParseCache:
         # The XDG spec: a relative XDG_CACHE_HOME is invalid and must be ignored (it would put
         # a cache folder inside whatever folder the user runs sb3doctor from, e.g. the logs).
         base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
-        return Path(base) / "sb3doctor" / "parsed-rules-v2.json"
+        return Path(base) / "sb3doctor" / "parsed-rules-v3.json"
 
     @staticmethod
-    def _digest(key: str, data: Any) -> str:
-        # Each entry carries a hash of its file hash and its data: an entry edited by hand (or
-        # half-written) no longer matches and is parsed again from the rule file.
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    def _digest(key: str, text: str) -> str:
+        # Each entry carries a hash of its file hash and its JSON text: an entry edited by hand
+        # (or half-written) no longer matches and is parsed again from the rule file. The data
+        # is kept as that text, so checking it is a hash and a json.loads, not a re-encoding.
         return hashlib.blake2b(f"{__version__}:{key}:{text}".encode(), digest_size=16).hexdigest()
 
     @staticmethod
@@ -698,16 +698,24 @@ class _ParseCache:
     def get(self, raw: bytes) -> Any:
         key = self._key(raw)
         entry = self.entries.get(key)
-        if not isinstance(entry, dict) or entry.get("digest") != self._digest(key, entry.get("data")):
+        if not isinstance(entry, dict):
+            return None
+        text = entry.get("text")
+        if not isinstance(text, str) or entry.get("digest") != self._digest(key, text):
+            return None
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
             return None
         self.used.add(key)
-        return entry["data"]
+        return data
 
     def put(self, raw: bytes, data: Any) -> None:
         # Only plain JSON data round-trips exactly (YAML could give int keys or dates).
         if _plain_json(data):
             key = self._key(raw)
-            self.entries[key] = {"data": data, "digest": self._digest(key, data)}
+            text = json.dumps(data, ensure_ascii=False)
+            self.entries[key] = {"text": text, "digest": self._digest(key, text)}
             self.used.add(key)
             self.dirty = True
 

@@ -144,7 +144,7 @@ def test_broken_pipe_keeps_the_gate_code(tmp_path: Path) -> None:
 def test_cache_fifo_and_relative_xdg_are_ignored(tmp_path: Path) -> None:
     cache = tmp_path / "cache" / "sb3doctor"
     cache.mkdir(parents=True)
-    os.mkfifo(cache / "parsed-rules-v2.json")
+    os.mkfifo(cache / "parsed-rules-v3.json")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     script = "import sys; from sb3doctor.cli import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.run(
@@ -173,12 +173,17 @@ def test_poisoned_cache_entry_is_not_used(tmp_path: Path) -> None:
     args = [sys.executable, "-c", script, "analyze", str(RUN), "--format", "json"]
     first = subprocess.run(args, env=env, capture_output=True, timeout=120, check=False)
     assert first.returncode == 1
-    path = tmp_path / "sb3doctor" / "parsed-rules-v2.json"
+    path = tmp_path / "sb3doctor" / "parsed-rules-v3.json"
     entries = json.loads(path.read_text())
+    poisoned = 0
     for entry in entries.values():
-        if entry["data"].get("id") == "PPO-KL-HIGH":
-            entry["data"]["condition"]["value"] = 1e9  # would silence the rule
-            entry["data"]["escalate"]["condition"]["value"] = 1e9
+        data = json.loads(entry["text"])
+        if data.get("id") == "PPO-KL-HIGH":
+            data["condition"]["value"] = 1e9  # would silence the rule
+            data["escalate"]["condition"]["value"] = 1e9
+            entry["text"] = json.dumps(data)
+            poisoned += 1
+    assert poisoned == 1
     path.write_text(json.dumps(entries))
     second = subprocess.run(args, env=env, capture_output=True, timeout=120, check=False)
     assert second.returncode == 1

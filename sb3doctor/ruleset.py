@@ -662,6 +662,7 @@ class _ParseCache:
         self.entries: dict[str, Any] = {}
         self.used: set[str] = set()
         self.dirty = False
+        self._shipped: dict[str, str] | None = None
         if self.path is not None:
             try:
                 # Only a regular file, and never more than a few MB: a FIFO put in its place
@@ -699,7 +700,7 @@ class _ParseCache:
         key = self._key(raw)
         entry = self.entries.get(key)
         if not isinstance(entry, dict):
-            return None
+            return self._from_shipped(key)
         text = entry.get("text")
         if not isinstance(text, str) or entry.get("digest") != self._digest(key, text):
             return None
@@ -709,6 +710,28 @@ class _ParseCache:
             return None
         self.used.add(key)
         return data
+
+    def _from_shipped(self, key: str) -> Any:
+        """The built-in rule file whose bytes hash to ``key``, as parsed when the package was
+        built (``SHIPPED_PARSE`` beside the rules): a fresh installation's first ``analyze``
+        parses no YAML. An edited rule file hashes differently and is parsed as usual."""
+        if self._shipped is None:
+            self._shipped = {}
+            try:
+                from sb3doctor.rules_path import builtin_rules_dir
+
+                loaded = json.loads((builtin_rules_dir() / SHIPPED_PARSE).read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    self._shipped = {k: v for k, v in loaded.items() if isinstance(v, str)}
+            except (OSError, ValueError, RecursionError, ConfigError):
+                pass
+        text = self._shipped.get(key)
+        if text is None:
+            return None
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            return None
 
     def put(self, raw: bytes, data: Any) -> None:
         # Only plain JSON data round-trips exactly (YAML could give int keys or dates).
@@ -734,6 +757,33 @@ class _ParseCache:
             os.replace(tmp, self.path)
         except OSError:
             pass
+
+
+#: The built-in rules as parsed data, keyed by the hash of each file's bytes, shipped in the
+#: rules folder (not a rule: only ``*.yaml`` files are). Rewritten by :func:`write_shipped_parse`;
+#: ``tests/test_rule_examples.py`` checks that it matches the rule files.
+SHIPPED_PARSE = "parsed.json"
+
+
+def shipped_parse(folder: Path) -> dict[str, str]:
+    """What :data:`SHIPPED_PARSE` should hold for the rule files of ``folder``."""
+    out = {}
+    for path in rule_files(folder):
+        raw = path.read_bytes()
+        data = _parse_yaml(raw.decode("utf-8"), path)
+        if _plain_json(data):
+            out[_ParseCache._key(raw)] = json.dumps(data, ensure_ascii=False)
+    return out
+
+
+def write_shipped_parse() -> Path:
+    """Rewrite the built-in rules' :data:`SHIPPED_PARSE` (after editing a rule file)."""
+    from sb3doctor.rules_path import builtin_rules_dir
+
+    folder = builtin_rules_dir()
+    path = folder / SHIPPED_PARSE
+    path.write_text(json.dumps(shipped_parse(folder), indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    return path
 
 
 def _plain_json(x: Any) -> bool:

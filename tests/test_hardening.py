@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -171,20 +172,22 @@ def test_poisoned_cache_entry_is_not_used(tmp_path: Path) -> None:
     env["XDG_CACHE_HOME"] = str(tmp_path)
     script = "import sys; from sb3doctor.cli import main; sys.exit(main(sys.argv[1:]))"
     args = [sys.executable, "-c", script, "analyze", str(RUN), "--format", "json"]
-    first = subprocess.run(args, env=env, capture_output=True, timeout=120, check=False)
-    assert first.returncode == 1
+    # An entry for PPO-KL-HIGH's exact file, edited by hand so that it would silence the rule:
+    # its digest no longer matches its text, so the rule file is parsed again.
+    from sb3doctor.rules_path import builtin_rules_dir
+
+    raw = (builtin_rules_dir() / "PPO-KL-HIGH.yaml").read_bytes()
+    data = json.loads(
+        json.loads((builtin_rules_dir() / "parsed.json").read_text())[
+            hashlib.blake2b(raw, digest_size=16).hexdigest()
+        ]
+    )
+    data["condition"]["value"] = 1e9
+    data["escalate"]["condition"]["value"] = 1e9
     path = tmp_path / "sb3doctor" / "parsed-rules-v3.json"
-    entries = json.loads(path.read_text())
-    poisoned = 0
-    for entry in entries.values():
-        data = json.loads(entry["text"])
-        if data.get("id") == "PPO-KL-HIGH":
-            data["condition"]["value"] = 1e9  # would silence the rule
-            data["escalate"]["condition"]["value"] = 1e9
-            entry["text"] = json.dumps(data)
-            poisoned += 1
-    assert poisoned == 1
-    path.write_text(json.dumps(entries))
+    path.parent.mkdir(parents=True)
+    key = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    path.write_text(json.dumps({key: {"text": json.dumps(data), "digest": "0" * 32}}))
     second = subprocess.run(args, env=env, capture_output=True, timeout=120, check=False)
     assert second.returncode == 1
     rules = {f["rule"] for r in json.loads(second.stdout)["runs"] for f in r["findings"]}

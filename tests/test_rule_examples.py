@@ -5,6 +5,7 @@ Adding a rule file adds its tests here: no new test code needed.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -13,7 +14,16 @@ import pytest
 import sb3doctor
 from sb3doctor.engine import evaluate, is_noop
 from sb3doctor.i18n import t
-from sb3doctor.ruleset import CATEGORIES, REQUIRED, Rule, builtin_rules, example_run
+from sb3doctor.rules_path import builtin_rules_dir
+from sb3doctor.ruleset import (
+    CATEGORIES,
+    REQUIRED,
+    SHIPPED_PARSE,
+    Rule,
+    builtin_rules,
+    example_run,
+    shipped_parse,
+)
 
 RULES: list[Rule] = builtin_rules()
 SEED_RE = re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b")
@@ -97,3 +107,13 @@ def test_ids_and_names_unique() -> None:
 
 def test_ui_texts_have_chinese() -> None:
     assert t("no_problems", "zh") == "未发现问题"
+
+
+def test_the_shipped_parse_matches_the_rule_files() -> None:
+    # A fresh installation reads the built-in rules pre-parsed (no YAML on the first analyze);
+    # after editing a rule file, run:
+    #   python -c "from sb3doctor.ruleset import write_shipped_parse; write_shipped_parse()"
+    folder = builtin_rules_dir()
+    shipped = json.loads((folder / SHIPPED_PARSE).read_text(encoding="utf-8"))
+    assert shipped == shipped_parse(folder), "rules/parsed.json is stale: regenerate it"
+    assert len(shipped) == len(RULES)

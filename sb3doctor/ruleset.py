@@ -659,21 +659,28 @@ class _ParseCache:
 
     def __init__(self) -> None:
         self.path = self._location()
-        self.entries: dict[str, Any] = {}
+        self._entries: dict[str, Any] | None = None  # read on the first miss of the shipped parse
         self.used: set[str] = set()
         self.dirty = False
         self._shipped: dict[str, str] | None = None
-        if self.path is not None:
-            try:
-                # Only a regular file, and never more than a few MB: a FIFO put in its place
-                # must not block every command.
-                st = os.stat(self.path)
-                if stat.S_ISREG(st.st_mode) and st.st_size < 8 << 20:
-                    loaded = json.loads(self.path.read_text(encoding="utf-8"))
-                    if isinstance(loaded, dict):
-                        self.entries = loaded
-            except (OSError, ValueError, RecursionError):
-                pass
+
+    @property
+    def entries(self) -> dict[str, Any]:
+        """The user's cache file, read once, when a rule file is not in the shipped parse."""
+        if self._entries is None:
+            self._entries = {}
+            if self.path is not None:
+                try:
+                    # Only a regular file, and never more than a few MB: a FIFO put in its place
+                    # must not block every command.
+                    st = os.stat(self.path)
+                    if stat.S_ISREG(st.st_mode) and st.st_size < 8 << 20:
+                        loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                        if isinstance(loaded, dict):
+                            self._entries = loaded
+                except (OSError, ValueError, RecursionError):
+                    pass
+        return self._entries
 
     @staticmethod
     def _location() -> Path | None:
@@ -698,9 +705,14 @@ class _ParseCache:
 
     def get(self, raw: bytes) -> Any:
         key = self._key(raw)
+        # The built-in rules as shipped first: the user's cache is then only read for rules of
+        # its own (--rules-dir, config extra_rules) or edited built-in ones.
+        shipped = self._from_shipped(key)
+        if shipped is not None:
+            return shipped
         entry = self.entries.get(key)
         if not isinstance(entry, dict):
-            return self._from_shipped(key)
+            return None
         text = entry.get("text")
         if not isinstance(text, str) or entry.get("digest") != self._digest(key, text):
             return None
@@ -743,7 +755,7 @@ class _ParseCache:
             self.dirty = True
 
     def save(self) -> None:
-        if not self.dirty or self.path is None:
+        if not self.dirty or self.path is None or self._entries is None:
             return
         keep = {k: v for k, v in self.entries.items() if k in self.used}
         for k, v in self.entries.items():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -171,27 +170,33 @@ def test_poisoned_cache_entry_is_not_used(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "SB3DOCTOR_NO_CACHE"}
     env["XDG_CACHE_HOME"] = str(tmp_path)
     script = "import sys; from sb3doctor.cli import main; sys.exit(main(sys.argv[1:]))"
-    args = [sys.executable, "-c", script, "analyze", str(RUN), "--format", "json"]
-    # An entry for PPO-KL-HIGH's exact file, edited by hand so that it would silence the rule:
-    # its digest no longer matches its text, so the rule file is parsed again.
+    # A rule of the user's own (the built-in ones are read from the package's shipped parse
+    # first): the same high-KL rule under another id.
     from sb3doctor.rules_path import builtin_rules_dir
 
-    raw = (builtin_rules_dir() / "PPO-KL-HIGH.yaml").read_bytes()
-    data = json.loads(
-        json.loads((builtin_rules_dir() / "parsed.json").read_text())[
-            hashlib.blake2b(raw, digest_size=16).hexdigest()
-        ]
-    )
-    data["condition"]["value"] = 1e9
-    data["escalate"]["condition"]["value"] = 1e9
+    mine = tmp_path / "my_rules"
+    mine.mkdir()
+    text = (builtin_rules_dir() / "PPO-KL-HIGH.yaml").read_text(encoding="utf-8")
+    (mine / "MY-KL-HIGH.yaml").write_text(text.replace("PPO-KL-HIGH", "MY-KL-HIGH"), encoding="utf-8")
+    args = [sys.executable, "-c", script, "analyze", str(RUN), "--format", "json", "--rules-dir", str(mine)]
+    first = subprocess.run(args, env=env, capture_output=True, timeout=120, check=False)
+    assert first.returncode == 1
     path = tmp_path / "sb3doctor" / "parsed-rules-v3.json"
-    path.parent.mkdir(parents=True)
-    key = hashlib.blake2b(raw, digest_size=16).hexdigest()
-    path.write_text(json.dumps({key: {"text": json.dumps(data), "digest": "0" * 32}}))
+    entries = json.loads(path.read_text())
+    poisoned = 0
+    for entry in entries.values():
+        data = json.loads(entry["text"])
+        if data.get("id") == "MY-KL-HIGH":
+            data["condition"]["value"] = 1e9  # would silence the rule
+            data["escalate"]["condition"]["value"] = 1e9
+            entry["text"] = json.dumps(data)  # edited by hand: the digest no longer matches
+            poisoned += 1
+    assert poisoned == 1
+    path.write_text(json.dumps(entries))
     second = subprocess.run(args, env=env, capture_output=True, timeout=120, check=False)
     assert second.returncode == 1
     rules = {f["rule"] for r in json.loads(second.stdout)["runs"] for f in r["findings"]}
-    assert "PPO-KL-HIGH" in rules
+    assert "MY-KL-HIGH" in rules
 
 
 def test_train_without_the_training_extra_names_it(

@@ -998,13 +998,13 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         return ev
     reference: Any = None
     if ctx.reference is not None:
-        from sb3doctor.knowledge import reference_values, zoo_hyperparams, zoo_largest
+        from sb3doctor.knowledge import has_zoo_entry, reference_values, zoo_largest
 
         env_id = ctx.reference().env_id
         default, zoo = reference_values(ctx.algo or "", env_id, param)
         reference = zoo if zoo is not None else default
         # An env the zoo tuned without this key keeps SB3's default: that is its tuned value.
-        untuned = env_id is None or zoo_hyperparams(ctx.algo or "", env_id) is None
+        untuned = env_id is None or not has_zoo_entry(ctx.algo or "", env_id)
         if untuned and reference is not None and cond["op"] in (">", ">="):
             largest = zoo_largest(ctx.algo or "", param)
             reference = max(reference, largest) if largest is not None else reference

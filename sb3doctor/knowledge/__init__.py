@@ -34,6 +34,7 @@ __all__ = [
     "EnvReference",
     "ZooResult",
     "env_reference",
+    "has_zoo_entry",
     "known_env_ids",
     "looks_like_env_id",
     "normalize_algo",
@@ -43,6 +44,7 @@ __all__ = [
     "zoo_benchmark",
     "zoo_benchmarks",
     "zoo_hyperparams",
+    "zoo_largest",
 ]
 
 #: The key of rl-zoo's hyperparameters shared by every Atari game.
@@ -351,22 +353,33 @@ def sb3_default(algo: str, param: str) -> Any | None:
     return copy.deepcopy(value)
 
 
-def zoo_hyperparams(algo: str, env_id: str) -> dict[str, Any] | None:
-    """rl-zoo's tuned hyperparameters of ``algo`` on ``env_id`` (a copy), or None.
-
-    Atari ids without their own entry (``PongNoFrameskip-v4``, ``ALE/Pong-v5``) get the zoo's
-    shared ``atari`` entry, as the zoo itself does.
-    """
+@cache
+def _zoo_entry(algo: str, env_id: str) -> dict[str, Any] | None:
+    """rl-zoo's stored entry for (algo, env) itself, not a copy: only read it. Atari ids without
+    their own entry (``PongNoFrameskip-v4``, ``ALE/Pong-v5``) get the zoo's shared ``atari``
+    entry, as the zoo itself does."""
     entries = _hyperparams().get(normalize_algo(algo))
     if not entries:
         return None
     wanted = normalize_env_id(env_id)
     found = _resolve(wanted, (k for k in entries if k != ATARI_KEY))
     if found is not None:
-        return copy.deepcopy(entries[found[0]])
+        return entries[found[0]]
     if ATARI_KEY in entries and _is_atari(wanted):
-        return copy.deepcopy(entries[ATARI_KEY])
+        return entries[ATARI_KEY]
     return None
+
+
+def zoo_hyperparams(algo: str, env_id: str) -> dict[str, Any] | None:
+    """rl-zoo's tuned hyperparameters of ``algo`` on ``env_id`` (a copy), or None."""
+    entry = _zoo_entry(algo, env_id)
+    return copy.deepcopy(entry) if entry is not None else None
+
+
+def has_zoo_entry(algo: str, env_id: str) -> bool:
+    """Whether rl-zoo tuned ``algo`` for ``env_id`` at all (a key it leaves out is then SB3's
+    default, on purpose)."""
+    return _zoo_entry(algo, env_id) is not None
 
 
 def zoo_value(algo: str, env_id: str, param: str) -> float | None:
@@ -374,7 +387,7 @@ def zoo_value(algo: str, env_id: str, param: str) -> float | None:
 
     A schedule such as ``lin_0.001`` gives its starting value; non-numbers give None.
     """
-    return _numeric((zoo_hyperparams(algo, env_id) or {}).get(param))
+    return _numeric((_zoo_entry(algo, env_id) or {}).get(param))
 
 
 def _numeric(value: Any) -> float | None:

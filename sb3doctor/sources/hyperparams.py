@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from sb3doctor.model import Run, Series, paired_deltas
+from sb3doctor.model import Run, Series, is_number, paired_deltas
 
 
 def _first(series: Series | None) -> float | None:
@@ -178,8 +178,8 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     stated = [config.get("total_timesteps")]
     if isinstance(given, dict):
         stated += [given.get("total_timesteps"), given.get("n_timesteps")]
-    planned = [v for v in stated if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0]
-    if planned and math.isfinite(max(planned)):
+    planned = [v for v in stated if is_number(v) and v > 0]
+    if planned:
         hp["planned_timesteps"] = max(planned)
     layers = critic_layers(hp.get("policy_kwargs"))
     if layers is not None and "critic_layers" not in hp:

@@ -148,12 +148,21 @@ def prefix(
     return {k: v for k, v in kept.items() if v}, returns[:n], ep_steps[:n]
 
 
-def label_run(spec: RunSpec, frac: float = 1.0) -> dict[str, Any]:
-    """Symptoms, label and split of one run (see PROTOCOL.md); with ``frac`` < 1, of the part of
-    it that a live diagnosis had seen at that cut."""
+def read_run(spec: RunSpec) -> tuple[dict[str, list[tuple[int, float]]], list[float], list[int]]:
+    """The run's scalars, episode returns and episode end steps (see :func:`label_run`)."""
     run_dir = RUNS / spec.run_id
-    scalars = read_scalars(run_dir)
-    returns, ep_steps = read_episodes(run_dir)
+    return (read_scalars(run_dir), *read_episodes(run_dir))
+
+
+def label_run(
+    spec: RunSpec,
+    frac: float = 1.0,
+    data: tuple[dict[str, list[tuple[int, float]]], list[float], list[int]] | None = None,
+) -> dict[str, Any]:
+    """Symptoms, label and split of one run (see PROTOCOL.md); with ``frac`` < 1, of the part of
+    it that a live diagnosis had seen at that cut. ``data`` is :func:`read_run`'s, when the
+    caller labels several cuts of one run and reads it once."""
+    scalars, returns, ep_steps = data if data is not None else read_run(spec)
     if frac < 1.0:
         scalars, returns, ep_steps = prefix(scalars, returns, ep_steps, frac)
     r_rand, r_ref = reference_returns(spec)
@@ -304,8 +313,13 @@ def visible_at_cuts(split: str, cuts: tuple[float, ...] = (0.25, 0.5, 0.75)) -> 
         rid: e for rid, e in labels.items() if e["split"] == split and e["label"] not in (None, "healthy")
     }
     print(f"{split}: {len(faults)} labelled fault runs")
+    runs = {rid: read_run(BY_ID[rid]) for rid in faults}  # each run read once for every cut
     for frac in cuts:
-        shown = [rid for rid, e in faults.items() if e["label"] in label_run(BY_ID[rid], frac)["present"]]
+        shown = [
+            rid
+            for rid, e in faults.items()
+            if e["label"] in label_run(BY_ID[rid], frac, runs[rid])["present"]
+        ]
         print(f"  cut {frac:.0%}: the labelled symptom is visible in {len(shown)} of {len(faults)}")
     return 0
 

@@ -989,6 +989,13 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     judged against the larger of SB3's default and the largest value the zoo tuned for the
     algorithm on any env: a setting inside the range that works somewhere is not evidently
     too high.
+
+    ``transform: horizon`` compares discount factors by their effective horizon
+    ``1 / (1 - gamma)``, the number of steps over which rewards still count: 0.9 and 0.99 are
+    10 and 100 steps, a factor the raw values (0.91x) hide. The reference horizon is then the
+    shorter of the two known to work (SB3's default and rl-zoo's value for the env), so a
+    discount the zoo raised for one env (LunarLander's 0.999) does not make SB3's default
+    look far too short there.
     """
     param = str(cond["param"])
     value = float(cond["value"])
@@ -996,6 +1003,7 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     current = ctx.hyperparams.get(param)
     if not is_number(current):
         return ev
+    horizon = cond.get("transform") == "horizon"
     reference: Any = None
     if ctx.reference is not None:
         from sb3doctor.knowledge import has_zoo_entry, reference_values, zoo_largest
@@ -1003,6 +1011,8 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         env_id = ctx.reference().env_id
         default, zoo = reference_values(ctx.algo or "", env_id, param)
         reference = zoo if zoo is not None else default
+        if horizon and zoo is not None and default is not None:
+            reference = min(zoo, default)
         # An env the zoo tuned without this key keeps SB3's default: that is its tuned value.
         untuned = env_id is None or not has_zoo_entry(ctx.algo or "", env_id)
         if untuned and reference is not None and cond["op"] in (">", ">="):
@@ -1010,8 +1020,19 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
             reference = max(reference, largest) if largest is not None else reference
     if reference is None or reference <= 0:
         return ev
-    ev.observed = current / reference
-    ev.extra = {"current": current, "reference": reference}
+    if horizon:
+        if not 0 <= current < 1 or not 0 < reference < 1:
+            return ev  # a discount of 1 or more has no finite horizon to compare
+        ev.observed = (1 - reference) / (1 - current)
+        ev.extra = {
+            "current": current,
+            "reference": reference,
+            "horizon": 1 / (1 - current),
+            "reference_horizon": 1 / (1 - reference),
+        }
+    else:
+        ev.observed = current / reference
+        ev.extra = {"current": current, "reference": reference}
     ev.held = OPS[cond["op"]](ev.observed, value)
     ev.n = 1
     return ev

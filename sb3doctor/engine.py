@@ -127,11 +127,7 @@ def _bound_by_reference(
     """Pull a scaled suggestion to the reference value when the current value is far off it."""
     if not (_is_number(current) and _is_number(suggested)) or current <= 0:
         return suggested, ""
-    from sb3doctor.knowledge import reference_values
-
-    env_id = getattr(reference, "env_id", None)
-    default, zoo = reference_values(run.algo or "", env_id, param)
-    target = zoo if zoo is not None else default
+    target, note = reference_target(param, run, reference, lang)
     if target is None or target <= 0:
         return suggested, ""
     lowering, raising = suggested < current, suggested > current
@@ -140,13 +136,24 @@ def _bound_by_reference(
     )
     if not far:
         return suggested, ""
+    return target, f" ({note})"
+
+
+def reference_target(param: str, run: Run, reference: Any, lang: str) -> tuple[float | None, str]:
+    """The value of ``param`` known to work for the run (rl-zoo's for its algorithm and env,
+    else SB3's default) and a note saying which it is; ``(None, "")`` when neither is known."""
+    from sb3doctor.knowledge import reference_values
+
+    env_id = getattr(reference, "env_id", None)
+    default, zoo = reference_values(run.algo or "", env_id, param)
     if zoo is not None:
         note = t("zoo_value", lang).format(env=env_id)
         if default is not None and default != zoo:
             note = f"{note}; {t('sb3_default', lang)} {fmt_num(default)}"
-    else:
-        note = t("sb3_default", lang)
-    return target, f" ({note})"
+        return zoo, note
+    if default is not None:
+        return default, t("sb3_default", lang)
+    return None, ""
 
 
 def _advice_applies(spec: Mapping[str, Any], run: Run, reference: Any) -> bool:
@@ -217,6 +224,14 @@ def render_advice(
         if spec.get("reference") and run is not None:
             suggested, note = _bound_by_reference(current, suggested, param, run, reference, lang)
         head = f"{param} {fmt_num(current)} -> {fmt_num(suggested)}{note}"
+    elif "scale" not in spec and "add" not in spec and spec.get("reference") and run is not None:
+        # `reference: true` alone: back to the value known to work for this algorithm and env.
+        suggested, note = reference_target(param, run, reference, lang)
+        if suggested is None:
+            head = param
+        else:
+            shown = fmt_num(current) if current is not None else "?"
+            head = f"{param} {shown} -> {fmt_num(suggested)} ({note})"
     elif "scale" in spec:
         head = f"{param} x{fmt_num(spec['scale'])} ({t('not_in_logs', lang)})"
     elif "add" in spec:

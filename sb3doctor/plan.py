@@ -9,12 +9,15 @@ diagnoses with four sets of advice they contradict each other (``learning_rate``
 cure is the root's); each hyperparameter keeps only the advice of the most important root that
 names it. Within a category, a finding that names a setting against its reference (the learning
 rate 30x rl-zoo's) comes before the symptoms of that category (a high KL), and those keep their
-advice for the other knobs.
+advice for the other knobs. A setting whose effects reach other categories (a discount far too
+short: returns stuck at a sparse task's floor, a critic that explains little) is listed in
+``setting_explains`` and leads those symptoms too.
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,30 +26,63 @@ from sb3doctor.model import Finding, severity_rank
 _CAUSES = Path(__file__).parent / "knowledge" / "causes.yaml"
 
 
+@dataclass(frozen=True)
+class CausalMap:
+    """``knowledge/causes.yaml``, read once."""
+
+    #: rank of each category in the root-cause order (earlier: more likely the root)
+    order: dict[str, int]
+    #: category -> the categories it explains
+    explains: dict[str, frozenset[str]]
+    #: the rules that name a setting and so lead their category
+    settings_first: frozenset[str]
+    #: rule -> the categories outside its own that the setting it names explains
+    setting_explains: dict[str, frozenset[str]]
+
+    def rank(self, f: Finding) -> int:
+        """Where ``f`` stands in the root-cause order: its category's rank, or just before the
+        first category its setting explains."""
+        own = self.order.get(f.category, len(self.order))
+        reach = self.setting_explains.get(f.rule)
+        return min([own, *(self.order[c] for c in reach if c in self.order)]) if reach else own
+
+    def explained_by(self, f: Finding, root: Finding) -> bool:
+        """Whether ``root``'s finding explains ``f``'s category. A setting that reaches past its
+        category is a root of its own: another diagnosis (exploration that ended early) does not
+        make a discount far too short any less wrong, and its advice must not be dropped."""
+        if f.rule in self.setting_explains:
+            return False
+        return (
+            f.category == root.category
+            or f.category in self.explains.get(root.category, ())
+            or f.category in self.setting_explains.get(root.rule, ())
+        )
+
+
 @functools.cache
-def causal_map() -> tuple[dict[str, int], dict[str, frozenset[str]], frozenset[str]]:
-    """(rank of each category in the root-cause order, category -> categories it explains,
-    the rules that name a setting and so lead their category)."""
+def causal_map() -> CausalMap:
+    """The causal map of ``knowledge/causes.yaml``."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     data: Any = yaml.load(_CAUSES.read_text(encoding="utf-8"), Loader=loader)
-    order = {c: i for i, c in enumerate(data["order"])}
-    explains = {c: frozenset(v) for c, v in data["explains"].items()}
-    return order, explains, frozenset(data.get("settings_first", ()))
+    return CausalMap(
+        order={c: i for i, c in enumerate(data["order"])},
+        explains={c: frozenset(v) for c, v in data["explains"].items()},
+        settings_first=frozenset(data.get("settings_first", ())),
+        setting_explains={r: frozenset(v) for r, v in (data.get("setting_explains") or {}).items()},
+    )
 
 
-def _importance(
-    f: Finding, order: dict[str, int], settings_first: frozenset[str]
-) -> tuple[int, int, int, int, str]:
+def _importance(f: Finding, causes: CausalMap) -> tuple[int, int, int, int, str]:
     # Info findings last (they never explain a warning); then the causal order, so that the
     # cause is met before its consequences whatever their severities; within a category the
     # finding that names a setting (learning rate vs rl-zoo's) before its symptoms (a high KL),
     # whatever their severities; then severity and id.
     return (
         0 if severity_rank(f.severity) >= 1 else 1,
-        order.get(f.category, len(order)),
-        0 if f.rule in settings_first else 1,
+        causes.rank(f),
+        0 if f.rule in causes.settings_first else 1,
         -severity_rank(f.severity),
         f.rule,
     )
@@ -62,8 +98,8 @@ def make_plan(findings: list[Finding]) -> list[Finding]:
     """
     if len(findings) < 2:
         return findings
-    order, explains, settings_first = causal_map()
-    ranked = sorted(findings, key=lambda f: _importance(f, order, settings_first))
+    causes = causal_map()
+    ranked = sorted(findings, key=lambda f: _importance(f, causes))
     roots: list[Finding] = []
     children: dict[str, list[Finding]] = {}
     for f in ranked:
@@ -71,7 +107,7 @@ def make_plan(findings: list[Finding]) -> list[Finding]:
             (
                 r
                 for r in roots
-                if (f.category == r.category or f.category in explains.get(r.category, ()))
+                if causes.explained_by(f, r)
                 and severity_rank(r.severity) >= min(1, severity_rank(f.severity))
             ),
             None,

@@ -112,7 +112,7 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "without_reference",
         ),
     ),
-    "vs_reference": (("param", "op", "value"), ()),
+    "vs_reference": (("param", "op", "value"), ("transform",)),
     "budget": ((), ("min_frac", "else_min_steps", "min_steps", "budget", "planned_frac")),
     "growth": (("stat", "op", "value"), ("early", "late", "abs", "min_points")),
 }
@@ -133,6 +133,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "without_reference": (True, False),
     "budget": ("fastest", "own"),
     "bound": ("ln_n_actions", "first", "early", "upper", "lower", "mean"),
+    "transform": ("horizon",),
 }
 _REQUIRE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in")
 #: Kinds whose window must hold at least min_points points.
@@ -456,8 +457,8 @@ def _validate_advice(advice: Any, problems: Problems) -> list[dict[str, Any]]:
         actions = [k for k in ("scale", "set", "add") if k in item]
         if len(actions) > 1:
             problems.add(where, "use only one of scale, set, add")
-        if not actions and "text" not in item:
-            problems.add(where, "needs scale, set, add or text")
+        if not actions and "text" not in item and not item.get("reference"):
+            problems.add(where, "needs scale, set, add, reference or text")
         for key in ("scale", "add", "min", "max"):
             if key in item and (not isinstance(item[key], (int, float)) or isinstance(item[key], bool)):
                 problems.add(f"{where}.{key}", "must be a number")

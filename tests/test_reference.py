@@ -211,9 +211,43 @@ def test_a_setting_leads_the_symptoms_of_its_category() -> None:
 
 
 def test_every_rule_that_compares_a_setting_leads_its_category() -> None:
-    _, _, settings_first = causal_map()
+    causes = causal_map()
     compares = {r.id for r in builtin_rules() if '"vs_reference"' in json.dumps([r.condition, r.escalate])}
-    assert compares and compares == settings_first
+    assert compares and compares == causes.settings_first
+    # a setting's reach beyond its category names real rules and categories
+    rules = {r.id: r for r in builtin_rules()}
+    for rule_id, categories in causes.setting_explains.items():
+        assert rule_id in compares
+        assert categories <= set(causes.order), categories - set(causes.order)
+        assert rules[rule_id].category in categories
+
+
+def test_a_discount_far_too_short_is_the_root_over_the_symptoms_it_explains() -> None:
+    # PPO on Acrobot with gamma 0.3: the returns never leave the floor (a sparse task) and the
+    # critic explains little. Both categories rank before reward_plateau in the causal order,
+    # yet the discount is what the user changes: it leads, and the symptoms lose their advice.
+    symptoms = [
+        _finding("SPARSE-REWARD-NO-LEARNING", "sparse_reward_no_learning", "warning", "ent_coef"),
+        _finding("VF-EV-LOW", "value_fn_poor", "warning", "vf_coef"),
+    ]
+    gamma = _finding("GAMMA-FAR-BELOW-REFERENCE", "reward_plateau", "warning", "gamma")
+    plan = make_plan([*symptoms, gamma])
+    assert [f.rule for f in plan] == ["GAMMA-FAR-BELOW-REFERENCE", "SPARSE-REWARD-NO-LEARNING", "VF-EV-LOW"]
+    assert all(f.caused_by == "GAMMA-FAR-BELOW-REFERENCE" and f.advice == [] for f in plan[1:])
+    assert [a.param for a in plan[0].advice] == ["gamma"]
+    # Exploration that ended early explains the same symptoms and ranks earlier; the discount
+    # is then a second root, not a consequence, and keeps its advice.
+    plan = make_plan(
+        [
+            _finding("DQN-EPS-ENDS-EARLY", "insufficient_exploration", "warning", "exploration_fraction"),
+            _finding("GAMMA-FAR-BELOW-REFERENCE", "reward_plateau", "warning", "gamma"),
+        ]
+    )
+    assert [(f.rule, f.caused_by) for f in plan] == [
+        ("DQN-EPS-ENDS-EARLY", None),
+        ("GAMMA-FAR-BELOW-REFERENCE", None),
+    ]
+    assert [a.param for a in plan[1].advice] == ["gamma"]
 
 
 def test_info_never_explains_a_warning() -> None:

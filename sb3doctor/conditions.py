@@ -1023,7 +1023,9 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if horizon:
         if not 0 <= current < 1 or not 0 < reference < 1:
             return ev  # a discount of 1 or more has no finite horizon to compare
-        ev.observed = (1 - reference) / (1 - current)
+        # rounded: 1 - 0.99 and 1 - 0.8 are not exact in binary, and 0.8 against 0.99 must
+        # come out as the 0.05 it is, not 0.05000000000000006
+        ev.observed = round((1 - reference) / (1 - current), 12)
         ev.extra = {
             "current": current,
             "reference": reference,

@@ -165,6 +165,47 @@ def test_far_above_is_judged_against_what_works(path: str, algo: str, lr: float,
     assert evaluate_condition(below, _ctx(run)).held
 
 
+@pytest.mark.parametrize(
+    ("path", "algo", "gamma", "horizon_ratio"),
+    [
+        # CartPole's PPO is tuned to 0.98 (50 steps): gamma 0.5 (2 steps) is a 25th of it
+        ("logs/ppo/CartPole-v1_1", "PPO", 0.5, 2 / 50),
+        # LunarLander's PPO is tuned to 0.999 (1000 steps), but SB3's 0.99 (100) works there
+        # too: the shorter of the two is the reference, so 0.99 is not "far too short"
+        ("tb/LunarLander-v3/PPO_1", "PPO", 0.99, 1.0),
+        ("tb/LunarLander-v3/PPO_1", "PPO", 0.8, 5 / 100),
+        # Pendulum's PPO is tuned to 0.9 (10 steps): 0.8 is half of it, well inside
+        ("logs/ppo/Pendulum-v1_1", "PPO", 0.8, 5 / 10),
+        # env unknown: SB3's default
+        ("logs/SAC_1", "SAC", 0.3, (1 / 0.7) / 100),
+    ],
+)
+def test_discounts_are_compared_by_their_horizons(
+    path: str, algo: str, gamma: float, horizon_ratio: float
+) -> None:
+    run = _run(path, algo=algo)
+    run.hyperparams = {"gamma": gamma}
+    cond = {"kind": "vs_reference", "param": "gamma", "transform": "horizon", "op": "<=", "value": 0.05}
+    ev = evaluate_condition(cond, _ctx(run))
+    assert ev.observed == pytest.approx(horizon_ratio)
+    assert ev.held == (horizon_ratio <= 0.05 + 1e-12)
+    assert ev.extra["horizon"] == pytest.approx(1 / (1 - gamma))
+    # a discount of 1 (or more) has no finite horizon: nothing to compare
+    run.hyperparams = {"gamma": 1.0}
+    assert evaluate_condition(cond, _ctx(run)).observed is None
+
+
+def test_reference_advice_without_a_scale_advises_the_reference() -> None:
+    spec = {"param": "gamma", "reference": True}
+    run = _run("logs/ppo/CartPole-v1_1", algo="PPO")
+    a = render_advice(spec, {"gamma": 0.3}, {}, "en", run, run_reference(run))
+    assert (a.current, a.suggested) == (0.3, 0.98)
+    assert a.text == "gamma 0.3 -> 0.98 (rl-zoo's tuned value for CartPole-v1; SB3 default 0.99)"
+    unknown = _run("logs/SAC_1", algo="SAC")
+    a = render_advice(spec, {"gamma": 0.3}, {}, "zh", unknown, run_reference(unknown))
+    assert a.suggested == 0.99 and "SB3 默认值" in a.text
+
+
 def _finding(rule: str, category: str, severity: str, *params: str) -> Finding:
     return Finding(
         rule, rule.lower(), category, severity, None, "m", advice=[Advice(p, 1.0, 2.0, p) for p in params]

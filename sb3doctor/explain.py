@@ -61,8 +61,12 @@ def describe_advice(spec: Mapping[str, Any], lang: str = "en") -> str:
         head = f"{param} {'+' if spec['add'] >= 0 else ''}{fmt_num(spec['add'])}"
     elif "set" in spec:
         head = f"{param} -> {fmt_num(spec['set'])}"
+    elif spec.get("reference"):
+        head = f"{param} -> {t('reference_value', lang)}"
     else:
         head = param
+    if spec.get("reference") and ("scale" in spec or "add" in spec):
+        head += f" ({t('reference_bound', lang)})"
     bounds = [f"{k} {fmt_num(spec[k])}" for k in ("min", "max", "default") if k in spec]
     if bounds:
         head += f" ({', '.join(bounds)})"

@@ -44,6 +44,14 @@ _TEXTS: dict[str, dict[str, str]] = {
     "because_of": {"en": "because of", "zh": "由此引起"},
     "sb3_default": {"en": "SB3 default", "zh": "SB3 默认值"},
     "zoo_value": {"en": "rl-zoo's tuned value for {env}", "zh": "rl-zoo 为 {env} 调好的值"},
+    "reference_value": {
+        "en": "the value known to work (rl-zoo's for the env, else SB3's default)",
+        "zh": "已知可行的值（rl-zoo 为该环境调好的值，否则为 SB3 默认值）",
+    },
+    "reference_bound": {
+        "en": "the value known to work instead, when more than 3x off it",
+        "zh": "偏离已知可行值 3 倍以上时改用该值",
+    },
     "zoo_also": {"en": "rl-zoo {env} uses {value}", "zh": "rl-zoo 的 {env} 使用 {value}"},
     "env": {"en": "env", "zh": "环境"},
     "why": {"en": "Why", "zh": "原因"},

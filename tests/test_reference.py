@@ -11,6 +11,7 @@ import pytest
 from sb3doctor.conditions import Context
 from sb3doctor.conditions import evaluate as evaluate_condition
 from sb3doctor.engine import evaluate, reference_getter, render_advice
+from sb3doctor.explain import describe_advice
 from sb3doctor.model import Advice, Finding, Run, Series
 from sb3doctor.plan import causal_map, make_plan
 from sb3doctor.reference import detect_env_id, run_reference
@@ -204,6 +205,11 @@ def test_reference_advice_without_a_scale_advises_the_reference() -> None:
     unknown = _run("logs/SAC_1", algo="SAC")
     a = render_advice(spec, {"gamma": 0.3}, {}, "zh", unknown, run_reference(unknown))
     assert a.suggested == 0.99 and "SB3 默认值" in a.text
+    # `explain` says what the engine will do with such an item, and with a bounded scale
+    assert (
+        describe_advice(spec) == "gamma -> the value known to work (rl-zoo's for the env, else SB3's default)"
+    )
+    assert "3x" in describe_advice({"param": "learning_rate", "scale": 10, "reference": True})
 
 
 def _finding(rule: str, category: str, severity: str, *params: str) -> Finding:

@@ -920,7 +920,7 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         frac = budget_fraction(ctx, ref, str(cond.get("budget", "fastest")))
         if frac is None:
             return ev
-        ev.extra["budget_frac"] = frac
+        ev.extra["budget_frac"] = frac  # for messages: "the run has used 20% of the budget"
         too_early = frac < float(cond.get("min_budget_frac", 0.0))
         if too_early or frac >= float(cond.get("max_budget_frac", math.inf)):
             return ev
@@ -935,7 +935,7 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     start_vals = all_values[:n_start]
     start = _fsum(start_vals) / len(start_vals)
     final_mean = _fsum(values) / len(values)
-    ev.extra = {"final": final_mean, "start": start, "episodes": len(values)}
+    ev.extra = {**ev.extra, "final": final_mean, "start": start, "episodes": len(values)}
     if cond.get("without_reference", False) and ref is not None and ref.progress(0.0) is not None:
         return ev  # the env is known: the rules that compare with its reference judge instead
     if measure == "drop":

@@ -321,3 +321,19 @@ def test_negative_entropy_bonus_is_reset_not_doubled() -> None:
     assert render_advice(spec, {"ent_coef": -1.0}, {}, "en", run).suggested == 0.01
     assert render_advice(spec, {"ent_coef": 0.0}, {}, "en", run).suggested == 0.01
     assert render_advice(spec, {"ent_coef": 0.01}, {}, "en", run).suggested == 0.02
+
+
+def test_too_early_says_how_much_of_the_budget_the_run_has_used() -> None:
+    # DDPG on Pendulum with a 10,000-step warm-up, 12,000 steps in: 2,000 steps of updates are
+    # 20% of the fastest zoo agent's 20,000-step budget less that warm-up, not 60% of it
+    rng = random.Random(1)
+    run = _run(
+        "x/Pendulum-v1_1",
+        algo="DDPG",
+        episode__reward=_episodes([-1200 + rng.gauss(0, 150) for _ in range(60)]),
+        train__actor_loss=([10_000 + 400 * i for i in range(6)], [1.0] * 6),
+    )
+    rules = {r.id: r for r in builtin_rules()}
+    (finding,) = evaluate(run, [rules["RET-TOO-EARLY"]])
+    assert "the run has used 20% of the 20000-step budget" in finding.message
+    assert "not counting the steps before its first update" in finding.message

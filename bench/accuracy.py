@@ -8,7 +8,9 @@ rules were written (``specs.HOLDOUT``), ``fresh`` fourth seeds trained after rou
 (``specs.FRESH``), ``fresh2`` fifth seeds trained after round 3's last change
 (``specs.FRESH2``) and ``fresh3`` round 4's runs of the two thin categories (performance
 collapse, exploration; ``specs.FRESH3``) and ``fresh4`` sixth seeds trained after round 4's rule
-changes (``specs.FRESH4``), each scored once when it was new. By default only ``test`` is scored.
+changes (``specs.FRESH4``) and ``fresh5`` seventh seeds trained in round 5 before its rule
+changes were made on ``dev`` (``specs.FRESH5``), each scored once when it was new. By default
+only ``test`` is scored.
 
 For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
 on prefixes of it (the first 25%, 50%, 75% of its steps, and every 5% for the time to detect),
@@ -38,6 +40,7 @@ Usage::
     python bench/accuracy.py --split fresh2   # fifth seeds trained after round 3's last change
     python bench/accuracy.py --split fresh3   # round 4's collapse and exploration runs
     python bench/accuracy.py --split fresh4   # sixth seeds trained after round 4's rule changes
+    python bench/accuracy.py --split fresh5   # seventh seeds trained before round 5's rule changes
     python bench/accuracy.py --no-peer        # without zen-rl
     python bench/accuracy.py --check          # exit 1 unless the done-when targets hold
     python bench/accuracy.py --json out.json  # every verdict, for inspection
@@ -213,7 +216,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--split",
-        choices=("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "dev", "all"),
+        choices=("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "dev", "all"),
         default="test",
     )
     parser.add_argument("--no-peer", action="store_true", help="skip zen-rl")

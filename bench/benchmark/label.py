@@ -32,6 +32,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH2_IDS,
     FRESH3_IDS,
     FRESH4_IDS,
+    FRESH5_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
     RunSpec,
@@ -65,8 +66,9 @@ def split_of(run_id: str) -> str:
     ``fresh`` / ``fresh2`` for the fourth / fifth seeds trained during round 3 (``specs.FRESH``,
     ``specs.FRESH2``), ``fresh3`` for round 4's runs of the two thin categories
     (``specs.FRESH3``), ``fresh4`` for the sixth seeds trained after round 4's rule changes
-    (``specs.FRESH4``); otherwise ``test`` for half of the runs by a fixed hash of the id,
-    ``dev`` for the rest."""
+    (``specs.FRESH4``), ``fresh5`` for the seventh seeds trained in round 5 before its rule
+    changes and scored after them (``specs.FRESH5``); otherwise ``test`` for half of the runs by
+    a fixed hash of the id, ``dev`` for the rest."""
     if run_id in HOLDOUT_IDS:
         return "holdout"
     if run_id in FRESH_IDS:
@@ -77,6 +79,8 @@ def split_of(run_id: str) -> str:
         return "fresh3"
     if run_id in FRESH4_IDS:
         return "fresh4"
+    if run_id in FRESH5_IDS:
+        return "fresh5"
     return "test" if hashlib.sha1(run_id.encode()).hexdigest()[0] in "01234567" else "dev"
 
 

@@ -565,20 +565,32 @@ HOLDOUT_OF = (
     "episode_stats_frozen-a2c-warehouse-notl", "insufficient_exploration-dqn-mountaincar-eps0",
 )  # fmt: skip
 _BASE = {s.run_id: s for s in SPECS}
-HOLDOUT = [replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + "-s3", seed=3) for rid in HOLDOUT_OF]
+
+
+def _reseeded(seed: int) -> list[RunSpec]:
+    """The ``HOLDOUT_OF`` runs again with ``seed`` (run ids ending in ``-s<seed>``), leaving out
+    the ids an earlier list already trained."""
+    taken = {s.run_id for s in SPECS}
+    runs = (
+        replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + f"-s{seed}", seed=seed) for rid in HOLDOUT_OF
+    )
+    return [s for s in runs if s.run_id not in taken]
+
+
+HOLDOUT = _reseeded(3)
 HOLDOUT_IDS = frozenset(s.run_id for s in HOLDOUT)
 SPECS += HOLDOUT
 
 #: Held out again: fourth seeds of the same runs, trained in round 3 after that round's rule
 #: changes (which were made for classes of misses read on `test` and `holdout`), labelled by the
 #: same protocol and scored once into the `fresh` split.
-FRESH = [replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + "-s4", seed=4) for rid in HOLDOUT_OF]
+FRESH = _reseeded(4)
 FRESH_IDS = frozenset(s.run_id for s in FRESH)
 SPECS += FRESH
 
 #: And again: fifth seeds of the same runs, trained after round 3's last rule change (the value
 #: rules' wait for half of the planned run), scored once into the `fresh2` split.
-FRESH2 = [replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + "-s5", seed=5) for rid in HOLDOUT_OF]
+FRESH2 = _reseeded(5)
 FRESH2_IDS = frozenset(s.run_id for s in FRESH2)
 SPECS += FRESH2
 
@@ -641,22 +653,14 @@ SPECS += FRESH3
 
 #: And a sixth seed of the `holdout` runs, trained after round 4's rule changes and scored once
 #: into the `fresh4` split (the greedy DQN on MountainCar's sixth seed is in FRESH3 already).
-FRESH4 = [
-    replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + "-s6", seed=6)
-    for rid in HOLDOUT_OF
-    if re.sub(r"-s\d$", "", rid) + "-s6" not in FRESH3_IDS
-]
+FRESH4 = _reseeded(6)
 FRESH4_IDS = frozenset(s.run_id for s in FRESH4)
 SPECS += FRESH4
 
 #: And a seventh seed of the `holdout` runs, trained in round 5 before that round's rule changes
 #: were made (they are made on `dev` only) and scored once, after the last of them, into the
 #: `fresh5` split. Seventh seeds that FRESH3 already trained are left out.
-FRESH5 = [
-    replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + "-s7", seed=7)
-    for rid in HOLDOUT_OF
-    if re.sub(r"-s\d$", "", rid) + "-s7" not in FRESH3_IDS
-]
+FRESH5 = _reseeded(7)
 FRESH5_IDS = frozenset(s.run_id for s in FRESH5)
 SPECS += FRESH5
 

@@ -11,7 +11,10 @@ duration of ``learn()``: one at the front, which records the dump's numeric valu
 in-memory :class:`~sb3doctor.model.Run` (step = ``num_timesteps``), evaluates the rules and
 adds ``doctor/warnings`` and ``doctor/errors`` to the same dump (so they reach stdout, csv and
 TensorBoard with it); and one at the back, which prints new findings after SB3's own table.
-No SB3 internals are patched, and ``_on_step`` only checks a flag, so the per-step cost is nil.
+No SB3 internals are patched. ``_on_step`` only notes the episodes that just ended (the
+``episode`` summary SB3's ``Monitor`` puts in their ``info``), so that the return rules judge the
+same per-episode returns as ``analyze`` does from ``monitor.csv``, not the 100-episode rolling
+mean of ``rollout/ep_rew_mean``.
 
 What it costs is the rules, and an algorithm that dumps at every episode (DQN, SAC or TD3 with
 ``log_interval=1``) dumps dozens of times a second. So the values of every dump are recorded,
@@ -158,6 +161,8 @@ class DoctorCallback(BaseCallback):
         self._pending: list[str] = []
         self._writers: tuple[_FrontWriter, _BackWriter] | None = None
         self._last_step = -1
+        # (step, return, length) of the episodes that ended since the last dump
+        self._episodes: list[tuple[int, float, float]] = []
 
     # -- SB3 hooks
 
@@ -166,6 +171,7 @@ class DoctorCallback(BaseCallback):
             # learn(reset_num_timesteps=True) again: a new curve, so a new run.
             self.run = Run(path=Path("."), name="training", sources=["logger"])
             self.active = {}
+            self._episodes = []
         name = type(self.model).__name__
         self.run.name = name
         self.run.live = True  # what the rules see until learn() returns is a prefix of the run
@@ -177,10 +183,17 @@ class DoctorCallback(BaseCallback):
         self._writers = (front, back)
 
     def _on_step(self) -> bool:
+        infos = self.locals.get("infos")
+        if infos:
+            for info in infos:
+                episode = info.get("episode") if isinstance(info, dict) else None
+                if episode is not None:  # Monitor's summary of an episode that just ended
+                    self._episodes.append((self.num_timesteps, episode.get("r"), episode.get("l")))
         return self.stop_reason is None
 
     def _on_training_end(self) -> None:
         self.run.live = False
+        self._record_episodes(time.time())  # those that ended after the last dump
         if self._pending_eval and self.stop_reason is None:
             # The last dumps may have been recorded but not evaluated (throttled): the findings
             # after learn() are those of the whole run.
@@ -204,7 +217,8 @@ class DoctorCallback(BaseCallback):
         self.dumps += 1
         self._last_step = step
         wall = time.time()
-        added = alarm = False
+        added = self._record_episodes(wall)
+        alarm = False
         for key, value in key_values.items():
             if key.startswith("doctor/"):
                 continue
@@ -224,6 +238,22 @@ class DoctorCallback(BaseCallback):
                 self._pending.extend(self._evaluate_now(step))
             self._record_counts()
         self.callback_seconds += time.perf_counter() - start
+
+    def _record_episodes(self, wall: float) -> bool:
+        """Move the episodes noted since the last dump into the run, as ``monitor.csv`` gives
+        them to ``analyze`` (``episode/reward``, ``episode/length``); whether there were any."""
+        episodes, self._episodes = self._episodes, []
+        for step, ret, length in episodes:
+            for key, value in (("episode/reward", ret), ("episode/length", length)):
+                x = _as_float(value)
+                if x is not None:
+                    series = self.run.metrics.get(key)
+                    if series is None:
+                        series = self.run.metrics[key] = Series()
+                    series.append(step, x, wall)
+        if episodes:
+            self._pending_eval = True
+        return bool(episodes)
 
     def _evaluate_now(self, step: int) -> list[str]:
         """Run the rules on everything recorded so far; the lines to print about what changed."""

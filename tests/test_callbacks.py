@@ -105,6 +105,17 @@ def test_every_algorithm_with_eval_callback(algo: str, tmp_path: Path) -> None:
     assert "eval/mean_reward" in doctor.run.metrics  # EvalCallback's own dumps are seen too
     steps_seen = list(doctor.run.metrics["eval/mean_reward"].steps)
     assert steps_seen == sorted(steps_seen) and steps_seen[0] >= eval_freq
+    # Every training episode that ended, from the Monitor summaries in the step infos: the same
+    # per-episode returns as the env's own Monitor buffer, at the step each one ended.
+    returns = doctor.run.metrics["episode/reward"]
+    recent = [float(e["r"]) for e in model.ep_info_buffer]
+    assert len(returns) >= len(recent) > 0
+    assert list(returns.values)[-len(recent) :] == pytest.approx(recent)
+    assert list(doctor.run.metrics["episode/length"].values)[-len(recent) :] == [
+        e["l"] for e in model.ep_info_buffer
+    ]
+    ended = list(returns.steps)
+    assert ended == sorted(ended) and 0 < ended[-1] <= model.num_timesteps
 
 
 @pytest.mark.slow

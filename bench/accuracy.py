@@ -9,8 +9,9 @@ rules were written (``specs.HOLDOUT``), ``fresh`` fourth seeds trained after rou
 (``specs.FRESH2``) and ``fresh3`` round 4's runs of the two thin categories (performance
 collapse, exploration; ``specs.FRESH3``) and ``fresh4`` sixth seeds trained after round 4's rule
 changes (``specs.FRESH4``) and ``fresh5`` seventh seeds trained in round 5 before its rule
-changes were made on ``dev`` (``specs.FRESH5``), each scored once when it was new. By default
-only ``test`` is scored.
+changes were made on ``dev`` (``specs.FRESH5``) and ``fresh6`` eighth seeds trained after
+``fresh5`` had been scored, before the changes made after it (``specs.FRESH6``), each scored once
+when it was new. By default only ``test`` is scored.
 
 For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
 on prefixes of it (the first 25%, 50%, 75% of its steps, and every 5% for the time to detect),
@@ -41,6 +42,7 @@ Usage::
     python bench/accuracy.py --split fresh3   # round 4's collapse and exploration runs
     python bench/accuracy.py --split fresh4   # sixth seeds trained after round 4's rule changes
     python bench/accuracy.py --split fresh5   # seventh seeds trained before round 5's rule changes
+    python bench/accuracy.py --split fresh6   # eighth seeds trained after fresh5 was scored
     python bench/accuracy.py --no-peer        # without zen-rl
     python bench/accuracy.py --check          # exit 1 unless the done-when targets hold
     python bench/accuracy.py --json out.json  # every verdict, for inspection
@@ -216,7 +218,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--split",
-        choices=("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "dev", "all"),
+        choices=("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "dev", "all"),
         default="test",
     )
     parser.add_argument("--no-peer", action="store_true", help="skip zen-rl")

@@ -33,6 +33,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH3_IDS,
     FRESH4_IDS,
     FRESH5_IDS,
+    FRESH6_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
     RunSpec,
@@ -67,8 +68,9 @@ def split_of(run_id: str) -> str:
     ``specs.FRESH2``), ``fresh3`` for round 4's runs of the two thin categories
     (``specs.FRESH3``), ``fresh4`` for the sixth seeds trained after round 4's rule changes
     (``specs.FRESH4``), ``fresh5`` for the seventh seeds trained in round 5 before its rule
-    changes and scored after them (``specs.FRESH5``); otherwise ``test`` for half of the runs by
-    a fixed hash of the id, ``dev`` for the rest."""
+    changes and scored after them (``specs.FRESH5``), ``fresh6`` for the eighth seeds trained
+    after ``fresh5`` was scored (``specs.FRESH6``); otherwise ``test`` for half of the runs by a
+    fixed hash of the id, ``dev`` for the rest."""
     if run_id in HOLDOUT_IDS:
         return "holdout"
     if run_id in FRESH_IDS:
@@ -81,6 +83,8 @@ def split_of(run_id: str) -> str:
         return "fresh4"
     if run_id in FRESH5_IDS:
         return "fresh5"
+    if run_id in FRESH6_IDS:
+        return "fresh6"
     return "test" if hashlib.sha1(run_id.encode()).hexdigest()[0] in "01234567" else "dev"
 
 

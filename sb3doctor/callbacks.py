@@ -183,12 +183,15 @@ class DoctorCallback(BaseCallback):
         self._writers = (front, back)
 
     def _on_step(self) -> bool:
+        start = time.perf_counter()
         infos = self.locals.get("infos")
         if infos:
             for info in infos:
                 episode = info.get("episode") if isinstance(info, dict) else None
                 if episode is not None:  # Monitor's summary of an episode that just ended
                     self._episodes.append((self.num_timesteps, episode.get("r"), episode.get("l")))
+        # counted with the rest of the callback's time (bench/bench_callback.py reports it)
+        self.callback_seconds += time.perf_counter() - start
         return self.stop_reason is None
 
     def _on_training_end(self) -> None:

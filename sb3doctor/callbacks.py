@@ -161,8 +161,9 @@ class DoctorCallback(BaseCallback):
         self._pending: list[str] = []
         self._writers: tuple[_FrontWriter, _BackWriter] | None = None
         self._last_step = -1
-        # (step, return, length) of the episodes that ended since the last dump
-        self._episodes: list[tuple[int, float, float]] = []
+        # (step, return, length) of the episodes that ended since the last dump, as Monitor
+        # gives them (floats, numpy scalars); _record_episodes keeps the numbers
+        self._episodes: list[tuple[int, Any, Any]] = []
 
     # -- SB3 hooks
 

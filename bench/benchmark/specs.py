@@ -567,32 +567,28 @@ HOLDOUT_OF = (
 _BASE = {s.run_id: s for s in SPECS}
 
 
-def _reseeded(seed: int) -> list[RunSpec]:
+def _reseeded(seed: int) -> tuple[list[RunSpec], frozenset[str]]:
     """The ``HOLDOUT_OF`` runs again with ``seed`` (run ids ending in ``-s<seed>``), leaving out
-    the ids an earlier list already trained."""
+    the ids an earlier list already trained, added to ``SPECS``; and their ids."""
     taken = {s.run_id for s in SPECS}
     runs = (
         replace(_BASE[rid], run_id=re.sub(r"-s\d$", "", rid) + f"-s{seed}", seed=seed) for rid in HOLDOUT_OF
     )
-    return [s for s in runs if s.run_id not in taken]
+    new = [s for s in runs if s.run_id not in taken]
+    SPECS.extend(new)
+    return new, frozenset(s.run_id for s in new)
 
 
-HOLDOUT = _reseeded(3)
-HOLDOUT_IDS = frozenset(s.run_id for s in HOLDOUT)
-SPECS += HOLDOUT
+HOLDOUT, HOLDOUT_IDS = _reseeded(3)
 
 #: Held out again: fourth seeds of the same runs, trained in round 3 after that round's rule
 #: changes (which were made for classes of misses read on `test` and `holdout`), labelled by the
 #: same protocol and scored once into the `fresh` split.
-FRESH = _reseeded(4)
-FRESH_IDS = frozenset(s.run_id for s in FRESH)
-SPECS += FRESH
+FRESH, FRESH_IDS = _reseeded(4)
 
 #: And again: fifth seeds of the same runs, trained after round 3's last rule change (the value
 #: rules' wait for half of the planned run), scored once into the `fresh2` split.
-FRESH2 = _reseeded(5)
-FRESH2_IDS = frozenset(s.run_id for s in FRESH2)
-SPECS += FRESH2
+FRESH2, FRESH2_IDS = _reseeded(5)
 
 #: Round 4: the two categories with under 6 labelled runs. Collapse after a peak: settings
 #: documented to forget what was learned (a replay buffer smaller than one rollout, so DQN trains
@@ -653,23 +649,17 @@ SPECS += FRESH3
 
 #: And a sixth seed of the `holdout` runs, trained after round 4's rule changes and scored once
 #: into the `fresh4` split (the greedy DQN on MountainCar's sixth seed is in FRESH3 already).
-FRESH4 = _reseeded(6)
-FRESH4_IDS = frozenset(s.run_id for s in FRESH4)
-SPECS += FRESH4
+FRESH4, FRESH4_IDS = _reseeded(6)
 
 #: And a seventh seed of the `holdout` runs, trained in round 5 before that round's rule changes
 #: were made (they are made on `dev` only) and scored once, after the last of them, into the
 #: `fresh5` split. Seventh seeds that FRESH3 already trained are left out.
-FRESH5 = _reseeded(7)
-FRESH5_IDS = frozenset(s.run_id for s in FRESH5)
-SPECS += FRESH5
+FRESH5, FRESH5_IDS = _reseeded(7)
 
 
 #: And an eighth seed, trained in round 5 after `fresh5` had been scored, before the changes
 #: made after it (on `dev` only), and scored once after the last of them into `fresh6`.
-FRESH6 = _reseeded(8)
-FRESH6_IDS = frozenset(s.run_id for s in FRESH6)
-SPECS += FRESH6
+FRESH6, FRESH6_IDS = _reseeded(8)
 
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

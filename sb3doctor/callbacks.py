@@ -229,10 +229,7 @@ class DoctorCallback(BaseCallback):
             x = _as_float(value)
             if x is None:
                 continue
-            series = self.run.metrics.get(key)
-            if series is None:
-                series = self.run.metrics[key] = Series()
-            series.append(step, x, wall)
+            self._append(key, step, x, wall)
             added = True
             alarm = alarm or not math.isfinite(x)
         if added:
@@ -243,6 +240,13 @@ class DoctorCallback(BaseCallback):
             self._record_counts()
         self.callback_seconds += time.perf_counter() - start
 
+    def _append(self, key: str, step: int, x: float, wall: float) -> None:
+        """One point of the run's ``key`` series, created on its first point."""
+        series = self.run.metrics.get(key)
+        if series is None:
+            series = self.run.metrics[key] = Series()
+        series.append(step, x, wall)
+
     def _record_episodes(self, wall: float) -> bool:
         """Move the episodes noted since the last dump into the run, as ``monitor.csv`` gives
         them to ``analyze`` (``episode/reward``, ``episode/length``); whether there were any."""
@@ -251,10 +255,7 @@ class DoctorCallback(BaseCallback):
             for key, value in (("episode/reward", ret), ("episode/length", length)):
                 x = _as_float(value)
                 if x is not None:
-                    series = self.run.metrics.get(key)
-                    if series is None:
-                        series = self.run.metrics[key] = Series()
-                    series.append(step, x, wall)
+                    self._append(key, step, x, wall)
         if episodes:
             self._pending_eval = True
         return bool(episodes)

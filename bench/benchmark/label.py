@@ -62,6 +62,18 @@ LOSSES = ("train/value_loss", "train/critic_loss", "train/loss", "train/qf_loss"
 FLOOR_ENVS = ("MountainCar-v0", "MountainCarContinuous-v0", "sb3doctor/WarehouseRobot-v0")
 
 
+#: The held-out splits, each the run ids of one list in ``specs``, in the order they were made.
+HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
+    ("holdout", HOLDOUT_IDS),
+    ("fresh", FRESH_IDS),
+    ("fresh2", FRESH2_IDS),
+    ("fresh3", FRESH3_IDS),
+    ("fresh4", FRESH4_IDS),
+    ("fresh5", FRESH5_IDS),
+    ("fresh6", FRESH6_IDS),
+)
+
+
 def split_of(run_id: str) -> str:
     """``holdout`` for the third seeds trained after round 2's rules (``specs.HOLDOUT``),
     ``fresh`` / ``fresh2`` for the fourth / fifth seeds trained during round 3 (``specs.FRESH``,
@@ -71,20 +83,9 @@ def split_of(run_id: str) -> str:
     changes and scored after them (``specs.FRESH5``), ``fresh6`` for the eighth seeds trained
     after ``fresh5`` was scored (``specs.FRESH6``); otherwise ``test`` for half of the runs by a
     fixed hash of the id, ``dev`` for the rest."""
-    if run_id in HOLDOUT_IDS:
-        return "holdout"
-    if run_id in FRESH_IDS:
-        return "fresh"
-    if run_id in FRESH2_IDS:
-        return "fresh2"
-    if run_id in FRESH3_IDS:
-        return "fresh3"
-    if run_id in FRESH4_IDS:
-        return "fresh4"
-    if run_id in FRESH5_IDS:
-        return "fresh5"
-    if run_id in FRESH6_IDS:
-        return "fresh6"
+    held_out = next((name for name, ids in HELD_OUT if run_id in ids), None)
+    if held_out is not None:
+        return held_out
     return "test" if hashlib.sha1(run_id.encode()).hexdigest()[0] in "01234567" else "dev"
 
 

@@ -49,14 +49,14 @@ class CausalMap:
     def explained_by(self, f: Finding, root: Finding) -> bool:
         """Whether ``root``'s finding explains ``f``'s category. A setting that reaches past its
         category is a root of its own: another diagnosis (exploration that ended early) does not
-        make a discount far too short any less wrong, and its advice must not be dropped."""
+        make a discount far too short any less wrong, and its advice must not be dropped. For
+        the same reason that reach covers the symptoms of the categories it names, not another
+        setting in them (a learning rate 50x rl-zoo's next to a negative entropy coefficient:
+        both are wrong, and each keeps its advice)."""
         if f.rule in self.setting_explains:
             return False
-        return (
-            f.category == root.category
-            or f.category in self.explains.get(root.category, ())
-            or f.category in self.setting_explains.get(root.rule, ())
-        )
+        reaches = f.category in self.setting_explains.get(root.rule, ()) and f.rule not in self.settings_first
+        return f.category == root.category or f.category in self.explains.get(root.category, ()) or reaches
 
 
 @functools.cache

@@ -260,11 +260,14 @@ def test_a_setting_leads_the_symptoms_of_its_category() -> None:
 def test_every_rule_that_compares_a_setting_leads_its_category() -> None:
     causes = causal_map()
     compares = {r.id for r in builtin_rules() if '"vs_reference"' in json.dumps([r.condition, r.escalate])}
-    assert compares and compares == causes.settings_first
+    # ... and the rules whose setting is the evidence (`requires` on a tuned hyperparameter)
+    requires_setting = {r.id for r in builtin_rules() if "ent_coef" in r.requires}
+    assert compares and requires_setting
+    assert compares | requires_setting == causes.settings_first
     # a setting's reach beyond its category names real rules and categories
     rules = {r.id: r for r in builtin_rules()}
     for rule_id, categories in causes.setting_explains.items():
-        assert rule_id in compares
+        assert rule_id in causes.settings_first
         assert categories <= set(causes.order), categories - set(causes.order)
         assert rules[rule_id].category in categories
 
@@ -295,6 +298,40 @@ def test_a_discount_far_too_short_is_the_root_over_the_symptoms_it_explains() ->
         ("GAMMA-FAR-BELOW-REFERENCE", None),
     ]
     assert [a.param for a in plan[1].advice] == ["gamma"]
+
+
+def test_a_negative_entropy_coefficient_leads_its_symptoms_but_not_another_setting() -> None:
+    # PPO with ent_coef -1 on Pendulum: the std shrinks until the KL blows up. The KL findings
+    # (lr_too_high) are symptoms of the sign, and give way to it; a learning rate that is itself
+    # 50x rl-zoo's is a second setting to fix, a root of its own that keeps its advice.
+    plan = make_plan(
+        [
+            _finding("PPO-KL-HIGH", "lr_too_high", "warning", "target_kl"),
+            _finding("ENTROPY-COLLAPSE", "entropy_collapse", "warning", "learning_rate"),
+            _finding("ENT-COEF-NEGATIVE", "entropy_collapse", "warning", "ent_coef"),
+        ]
+    )
+    assert [(f.rule, f.caused_by) for f in plan] == [
+        ("ENT-COEF-NEGATIVE", None),
+        ("PPO-KL-HIGH", "ENT-COEF-NEGATIVE"),
+        ("ENTROPY-COLLAPSE", "ENT-COEF-NEGATIVE"),
+    ]
+    # the root's advice on the sign; the KL, another category, keeps none; the entropy collapse,
+    # the same diagnosis, keeps its other knob
+    assert [a.param for a in plan[0].advice] == ["ent_coef"]
+    assert plan[1].advice == []
+    assert [a.param for a in plan[2].advice] == ["learning_rate"]
+    plan = make_plan(
+        [
+            _finding("LR-FAR-ABOVE-REFERENCE", "lr_too_high", "warning", "learning_rate"),
+            _finding("ENT-COEF-NEGATIVE", "entropy_collapse", "warning", "ent_coef"),
+        ]
+    )
+    assert {(f.rule, f.caused_by) for f in plan} == {
+        ("LR-FAR-ABOVE-REFERENCE", None),
+        ("ENT-COEF-NEGATIVE", None),
+    }
+    assert all(f.advice for f in plan)
 
 
 def test_info_never_explains_a_warning() -> None:

@@ -10,8 +10,9 @@ rules were written (``specs.HOLDOUT``), ``fresh`` fourth seeds trained after rou
 collapse, exploration; ``specs.FRESH3``) and ``fresh4`` sixth seeds trained after round 4's rule
 changes (``specs.FRESH4``) and ``fresh5`` seventh seeds trained in round 5 before its rule
 changes were made on ``dev`` (``specs.FRESH5``) and ``fresh6`` eighth seeds trained after
-``fresh5`` had been scored, before the changes made after it (``specs.FRESH6``), each scored once
-when it was new. By default only ``test`` is scored.
+``fresh5`` had been scored, before the changes made after it (``specs.FRESH6``) and ``wide``
+(algorithm, env) pairs no earlier run trains (``specs.WIDE``), each scored once when it was new.
+By default only ``test`` is scored.
 
 For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
 on prefixes of it (the first 25%, 50%, 75% of its steps, and every 5% for the time to detect),
@@ -43,6 +44,7 @@ Usage::
     python bench/accuracy.py --split fresh4   # sixth seeds trained after round 4's rule changes
     python bench/accuracy.py --split fresh5   # seventh seeds trained before round 5's rule changes
     python bench/accuracy.py --split fresh6   # eighth seeds trained after fresh5 was scored
+    python bench/accuracy.py --split wide     # algorithm/env pairs no earlier run trains
     python bench/accuracy.py --no-peer        # without zen-rl
     python bench/accuracy.py --check          # exit 1 unless the done-when targets hold
     python bench/accuracy.py --json out.json  # every verdict, for inspection
@@ -218,7 +220,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--split",
-        choices=("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "dev", "all"),
+        choices=(
+            *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "wide"),
+            *("dev", "all"),
+        ),
         default="test",
     )
     parser.add_argument("--no-peer", action="store_true", help="skip zen-rl")

@@ -36,6 +36,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH6_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
+    WIDE_IDS,
     RunSpec,
 )
 from sb3doctor import knowledge  # noqa: E402
@@ -56,6 +57,7 @@ KEEP = frozenset(
 ALGO_NAMES = {
     "ppo": "PPO", "a2c": "A2C", "dqn": "DQN", "sac": "SAC", "td3": "TD3", "ddpg": "DDPG",
     "qrdqn": "QRDQN", "tqc": "TQC", "trpo": "TRPO", "ars": "ARS",
+    "crossq": "CrossQ", "ppo_lstm": "RecurrentPPO",
 }  # fmt: skip
 LOSSES = ("train/value_loss", "train/critic_loss", "train/loss", "train/qf_loss")
 #: Envs whose random-policy return is also the floor: the reward comes only at the goal.
@@ -71,6 +73,7 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh4", FRESH4_IDS),
     ("fresh5", FRESH5_IDS),
     ("fresh6", FRESH6_IDS),
+    ("wide", WIDE_IDS),
 )
 
 
@@ -81,7 +84,8 @@ def split_of(run_id: str) -> str:
     (``specs.FRESH3``), ``fresh4`` for the sixth seeds trained after round 4's rule changes
     (``specs.FRESH4``), ``fresh5`` for the seventh seeds trained in round 5 before its rule
     changes and scored after them (``specs.FRESH5``), ``fresh6`` for the eighth seeds trained
-    after ``fresh5`` was scored (``specs.FRESH6``); otherwise ``test`` for half of the runs by a
+    after ``fresh5`` was scored (``specs.FRESH6``), ``wide`` for round 6's (algorithm, env)
+    pairs that no earlier run trains (``specs.WIDE``); otherwise ``test`` for half of the runs by a
     fixed hash of the id, ``dev`` for the rest."""
     held_out = next((name for name, ids in HELD_OUT if run_id in ids), None)
     if held_out is not None:

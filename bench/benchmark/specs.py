@@ -661,5 +661,65 @@ FRESH5, FRESH5_IDS = _reseeded(7)
 #: made after it (on `dev` only), and scored once after the last of them into `fresh6`.
 FRESH6, FRESH6_IDS = _reseeded(8)
 
+#: Round 6: the `wide` split. (algorithm, env) pairs that no earlier run trains, so that no rule has
+#: seen their numbers: a recurrent policy (RecurrentPPO), CrossQ, ARS, TRPO and A2C on envs the
+#: benchmark only trained other algorithms on, and PPO on MuJoCo's Hopper with rl-zoo's
+#: VecNormalize settings. Healthy runs use rl-zoo's hyperparameters for the pair (its -v4 entry for
+#: a MuJoCo -v5 env); the faults are the benchmark's fault families applied to those pairs, chosen
+#: before any of them was trained. One seed each (11), trained after round 6's rule changes were
+#: made on `dev`, labelled by the same protocol and scored once.
+HOP = "Hopper-v5"
+
+
+def _wide(
+    name: str, algo: str, env: str, timesteps: int, intended: str, overrides: dict[str, Any], **kw: Any
+) -> RunSpec:
+    return _fault(f"{name}-s11", algo, env, timesteps, intended, overrides, seed=11, **kw)
+
+
+def _wide_healthy(name: str, algo: str, env: str, timesteps: int) -> RunSpec:
+    return RunSpec(f"healthy-{name}-s11", algo, env, timesteps, seed=11)
+
+
+WIDE: list[RunSpec] = [
+    _wide_healthy("ppo-pendulum", "ppo", PD, 100_000),
+    _wide_healthy("a2c-acrobot", "a2c", AC, 200_000),
+    _wide_healthy("trpo-acrobot", "trpo", AC, 100_000),
+    _wide_healthy("trpo-pendulum", "trpo", PD, 100_000),
+    _wide_healthy("ppo_lstm-acrobot", "ppo_lstm", AC, 150_000),
+    _wide_healthy("qrdqn-acrobot", "qrdqn", AC, 60_000),
+    _wide_healthy("crossq-pendulum", "crossq", PD, 15_000),
+    _wide_healthy("ars-cartpole", "ars", CP, 50_000),
+    _wide_healthy("ppo-hopper", "ppo", HOP, 300_000),
+    _wide_healthy("a2c-lunarlander", "a2c", LL, 200_000),
+    _wide_healthy("trpo-lunarlander", "trpo", LL, 200_000),
+    _wide_healthy("a2c-mountaincarcontinuous", "a2c", MCC, 100_000),
+    _wide("ppo-pendulum-zoo-0.03", "ppo", PD, 100_000, "lr_too_high", {"learning_rate": 0.03}),
+    _wide("ppo_lstm-acrobot-0.01", "ppo_lstm", AC, 100_000, "lr_too_high", {"learning_rate": 0.01}),
+    _wide("a2c-lunar-0.02", "a2c", LL, 200_000, "lr_too_high", {"learning_rate": 0.02}),
+    _wide("ppo_lstm-acrobot-ent-1", "ppo_lstm", AC, 100_000, "entropy_collapse", {"ent_coef": -1.0}),
+    _wide("a2c-lunar-ent-1", "a2c", LL, 200_000, "entropy_collapse", {"ent_coef": -1.0}),
+    _wide("trpo-pendulum-gamma0.3", "trpo", PD, 100_000, "reward_plateau", {"gamma": 0.3}),
+    _wide("a2c-pendulum-sb3-defaults", "a2c", PD, 100_000, "reward_plateau", {}, base="sb3"),
+    _wide("a2c-lunar-x1000", "a2c", LL, 200_000, "reward_scale_too_large", {"env_wrapper": SCALE}),
+    _wide(
+        "trpo-acrobot-x1000", "trpo", AC, 100_000, "reward_scale_too_large",
+        {"normalize": False, "env_wrapper": SCALE},
+    ),
+    _wide("trpo-acrobot-novf", "trpo", AC, 100_000, "value_fn_poor", NO_VF),
+    _wide("ppo-hopper-clip0.005", "ppo", HOP, 300_000, "updates_too_small", {"clip_range": 0.005}),
+    _wide("a2c-acrobot-lr1e-6", "a2c", AC, 200_000, "updates_too_small", {"learning_rate": 1e-6}),
+    _wide("ppo-pendulum-zoo-lr1e-6", "ppo", PD, 100_000, "updates_too_small", {"learning_rate": 1e-6}),
+    _wide(
+        "ppo-pendulum-notl", "ppo", PD, 100_000, "episode_stats_frozen", {},
+        env_kwargs={"max_episode_steps": 10**9},
+    ),
+    _wide("a2c-mcc-sb3", "a2c", MCC, 100_000, "sparse_reward_no_learning", {}, base="sb3"),
+    _wide("trpo-mcc-sb3", "trpo", MCC, 100_000, "sparse_reward_no_learning", {}, base="sb3"),
+    _wide("ppo_lstm-acrobot-lr1", "ppo_lstm", AC, 100_000, "diverged", {"learning_rate": 1.0}),
+]  # fmt: skip
+WIDE_IDS = frozenset(s.run_id for s in WIDE)
+SPECS += WIDE
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

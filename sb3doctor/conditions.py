@@ -592,7 +592,10 @@ def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     d = _derived(ctx, series)
     steps, values = select(series.steps, series.values, cond.get("window"), ctx.step_range, d.sorted_steps)
     best: tuple[float, float, int, int] | None = None  # (advance, needed, i, j)
+    trailing = bool(cond.get("trailing", False))
     for i, j in _runs(values, tol, max(2, min_points)):
+        if trailing and j != len(values) - 1:
+            continue  # the values changed again after this stretch: frozen once, not now
         advance = float(steps[j] - steps[i])
         needed = max(adv_abs, adv_x * abs(values[i]) if math.isfinite(values[i]) else 0.0)
         if (
@@ -773,7 +776,8 @@ def _with_held(ev: Evidence, held: bool) -> Evidence:
 Z95 = 1.96
 #: Episode-level metrics, most informative first: monitor.csv has every episode; SB3's
 #: ep_rew_mean is a 100-episode running mean (its points are not independent).
-RETURN_METRICS = ("episode/reward", "rollout/ep_rew_mean")
+ROLLING_RETURN = "rollout/ep_rew_mean"
+RETURN_METRICS = ("episode/reward", ROLLING_RETURN)
 
 
 def _mean_bound(values: Sequence[float], bound: str, z: float = Z95) -> float:
@@ -927,6 +931,14 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     d = _derived(ctx, series)
     all_steps, all_values = d.finite_steps, d.finite_values
     steps, values = select(all_steps, all_values, window, ctx.step_range, d.sorted_steps)
+    min_points = int(cond.get("min_points", 3))
+    if name == ROLLING_RETURN and len(values) < min_points <= len(all_values):
+        # SB3's ep_rew_mean is already a mean over the last 100 episodes, one point per logged
+        # table: a run with few tables (PPO with 16 envs x 1024 steps logs one per 16384 steps)
+        # has too few of them in its last fifth for a window of episodes, although each says
+        # more than an episode does. Take the last min_points tables instead, rather than judge
+        # nothing (a "the returns have not risen" guard would then hold for want of evidence).
+        steps, values = all_steps[-min_points:], all_values[-min_points:]
     ev.n, ev.steps = len(values), _span(steps)
     if _too_few(cond, values):
         return ev

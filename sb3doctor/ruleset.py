@@ -90,6 +90,7 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "min_step_advance",
             "min_step_advance_x",
             "min_step_advance_time_limit",
+            "trailing",
             "window",
         ),
     ),

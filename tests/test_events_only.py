@@ -1,0 +1,101 @@
+"""Runs that left nothing but a TensorBoard event file (``PPO(..., tensorboard_log=...)`` with
+no Monitor file and no config): the env is unknown and the returns are SB3's 100-episode
+``rollout/ep_rew_mean``, one point per table. Replayed through ``watch`` as they were written.
+
+The healthy runs are rl-zoo's own settings from the labelled benchmark (``bench/benchmark``),
+which learned by the benchmark's protocol. Before round 6 both raised warnings here: a freeze of
+the episode statistics that thawed again (8 envs, episodes getting longer) was called "no episode
+is ending", and a critic at explained_variance 0 on LunarLander was called broken because the
+last fifth of a 10-table run had too few points to show that the returns rose.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sb3doctor.conditions import Context, evaluate
+from sb3doctor.model import Series
+from sb3doctor.watch import Watcher, make_evaluator
+
+RUNS = Path(__file__).resolve().parents[1] / "bench" / "benchmark" / "runs"
+SLICES = 20
+
+
+def replay_event_file(run_id: str, tmp_path: Path) -> list[tuple[float, str, str, str]]:
+    """(fraction written, event kind, rule, severity) of every finding event while the run's
+    event file alone is written into a watched folder a slice of bytes at a time."""
+    src = RUNS / run_id
+    if not src.is_dir():
+        pytest.fail(f"benchmark run {src} missing: run bench/benchmark/make_runs.py")
+    (event,) = src.glob("events.out.tfevents.*")
+    data = event.read_bytes()
+    dest = tmp_path / "logs" / run_id
+    dest.mkdir(parents=True)
+    watcher = Watcher(tmp_path / "logs", make_evaluator())
+    seen = []
+    for i in range(1, SLICES + 1):
+        frac = i / SLICES
+        (dest / event.name).write_bytes(data[: int(len(data) * frac)])
+        for e in watcher.poll():
+            if e.finding is not None:
+                seen.append((frac, e.kind, e.finding.rule, e.finding.severity))
+    return seen
+
+
+@pytest.mark.parametrize(
+    "run_id",
+    [
+        # rl-zoo PPO on CartPole (8 envs): ep_len_mean sits at 121.04 for 7 tables (1,536 steps,
+        # under one episode per env) while the policy gets better, then moves on
+        "healthy-ppo-cartpole-s3",
+        # rl-zoo PPO on LunarLander (16 envs x 1024 steps, gamma 0.999): explained_variance
+        # within 0.003 of 0 for all 10 tables while ep_rew_mean climbs from -150 to -50
+        "healthy-ppo-lunarlander-s5",
+    ],
+)
+def test_a_healthy_event_file_raises_nothing_above_info(run_id: str, tmp_path: Path) -> None:
+    seen = replay_event_file(run_id, tmp_path)
+    loud = [s for s in seen if s[1] == "finding_raised" and s[3] in ("warning", "error")]
+    assert loud == []
+
+
+def test_episodes_that_never_end_still_warn_from_the_event_file_alone(tmp_path: Path) -> None:
+    # The warehouse grid without a time limit (seed 004's bug): the statistics freeze for good.
+    seen = replay_event_file("episode_stats_frozen-a2c-warehouse-notl-s2", tmp_path)
+    raised = [s for s in seen if s[1] == "finding_raised" and s[3] in ("warning", "error")]
+    assert raised and raised[0][0] <= 0.5
+
+
+def _rolling(values: list[float], **hyperparams: object) -> Context:
+    steps = [16384 * (i + 1) for i in range(len(values))]
+    metrics = {"rollout/ep_rew_mean": Series.from_points(steps, values)}
+    return Context(metrics, (steps[0], steps[-1]), dict(hyperparams), "rollout/ep_rew_mean")
+
+
+def test_a_rise_of_the_rolling_mean_counts_even_with_few_tables() -> None:
+    # 10 tables: the last fifth holds 2, fewer than the 5 a window of episodes needs; the last
+    # 5 tables (each already a mean of 100 episodes) are taken instead.
+    rose = {"kind": "return_level", "measure": "effect", "bound": "lower", "window": {"last_frac": 0.2},
+            "op": ">=", "value": 1.0, "min_points": 5, "without_reference": True}  # fmt: skip
+    climbing = [-170, -142, -134, -125, -109, -91, -78, -49, -37, -39]
+    ev = evaluate(rose, _rolling(climbing))
+    assert ev.held and ev.n == 5 and ev.observed > 1.0
+    flat = [-170, -142, -160, -151, -139, -165, -148, -158, -143, -161]
+    ev = evaluate(rose, _rolling(flat))
+    assert ev.observed is not None and not ev.held
+    # with fewer tables than the window needs in all, nothing is judged
+    assert evaluate(rose, _rolling(climbing[:4])).observed is None
+
+
+def test_a_frozen_stretch_counts_as_trailing_only_while_it_lasts() -> None:
+    frozen_now = {"kind": "frozen", "min_points": 5, "trailing": True}
+    thawed = [10.0, 12.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 18.0, 21.0]
+    stuck = [10.0, 12.0, 15.0, 18.0, 21.0, 21.0, 21.0, 21.0, 21.0, 21.0]
+    metrics = {"m": Series.from_points(list(range(1000, 11000, 1000)), thawed)}
+    assert not evaluate(frozen_now, Context(metrics, (1000, 10000), {}, "m")).held
+    assert evaluate({"kind": "frozen", "min_points": 5}, Context(metrics, (1000, 10000), {}, "m")).held
+    metrics = {"m": Series.from_points(list(range(1000, 11000, 1000)), stuck)}
+    ev = evaluate(frozen_now, Context(metrics, (1000, 10000), {}, "m"))
+    assert ev.held and ev.steps == (5000, 10000)

@@ -11,7 +11,8 @@ collapse, exploration; ``specs.FRESH3``) and ``fresh4`` sixth seeds trained afte
 changes (``specs.FRESH4``) and ``fresh5`` seventh seeds trained in round 5 before its rule
 changes were made on ``dev`` (``specs.FRESH5``) and ``fresh6`` eighth seeds trained after
 ``fresh5`` had been scored, before the changes made after it (``specs.FRESH6``) and ``wide``
-(algorithm, env) pairs no earlier run trains (``specs.WIDE``), each scored once when it was new.
+(algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
+(``specs.WIDE2``), each scored once when it was new.
 By default only ``test`` is scored.
 
 For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
@@ -45,6 +46,7 @@ Usage::
     python bench/accuracy.py --split fresh5   # seventh seeds trained before round 5's rule changes
     python bench/accuracy.py --split fresh6   # eighth seeds trained after fresh5 was scored
     python bench/accuracy.py --split wide     # algorithm/env pairs no earlier run trains
+    python bench/accuracy.py --split wide2    # their second seeds, trained after wide was scored
     python bench/accuracy.py --no-peer        # without zen-rl
     python bench/accuracy.py --check          # exit 1 unless the done-when targets hold
     python bench/accuracy.py --json out.json  # every verdict, for inspection
@@ -222,7 +224,7 @@ def main() -> int:
         "--split",
         choices=(
             *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "wide"),
-            *("dev", "all"),
+            *("wide2", "dev", "all"),
         ),
         default="test",
     )

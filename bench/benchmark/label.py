@@ -36,6 +36,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH6_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
+    WIDE2_IDS,
     WIDE_IDS,
     RunSpec,
 )
@@ -74,6 +75,7 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh5", FRESH5_IDS),
     ("fresh6", FRESH6_IDS),
     ("wide", WIDE_IDS),
+    ("wide2", WIDE2_IDS),
 )
 
 
@@ -85,7 +87,8 @@ def split_of(run_id: str) -> str:
     (``specs.FRESH4``), ``fresh5`` for the seventh seeds trained in round 5 before its rule
     changes and scored after them (``specs.FRESH5``), ``fresh6`` for the eighth seeds trained
     after ``fresh5`` was scored (``specs.FRESH6``), ``wide`` for round 6's (algorithm, env)
-    pairs that no earlier run trains (``specs.WIDE``); otherwise ``test`` for half of the runs by a
+    pairs that no earlier run trains (``specs.WIDE``) and ``wide2`` for their second seeds
+    (``specs.WIDE2``); otherwise ``test`` for half of the runs by a
     fixed hash of the id, ``dev`` for the rest."""
     held_out = next((name for name, ids in HELD_OUT if run_id in ids), None)
     if held_out is not None:

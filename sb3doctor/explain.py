@@ -28,6 +28,9 @@ def _shows(cond: Mapping[str, Any], lang: str) -> str:
     return f' ["{text}"]'
 
 
+_SUBJECT = {"return_level": "episode returns", "budget": "steps", "vs_reference": ""}
+
+
 def describe_condition(cond: Mapping[str, Any], metric: str | None, lang: str = "en") -> str:
     """A condition in one line, e.g. ``threshold on train/approx_kl: median > 0.05 (last 10 points, ...)``."""
     kind = kind_of(cond)
@@ -36,7 +39,9 @@ def describe_condition(cond: Mapping[str, Any], metric: str | None, lang: str = 
         inner = [describe_condition(c, metric, lang) for c in sub_conditions(cond)]
         text = f"NOT ({inner[0]})" if kind == "not" else "(" + joiner.join(inner) + ")"
         return text + _shows(cond, lang)
-    name = cond.get("metric", metric) or ""
+    # return_level judges the episode returns and budget the steps, whatever the rule's metric
+    # is; vs_reference a hyperparameter (its `param`, listed below)
+    name = cond.get("metric") or _SUBJECT.get(kind, metric) or ""
     parts = []
     if "stat" in cond and "op" in cond:
         parts.append(f"{cond['stat']} {cond['op']} {fmt_num(cond['value'])}")
@@ -47,7 +52,7 @@ def describe_condition(cond: Mapping[str, Any], metric: str | None, lang: str = 
             continue
         parts.append(f"{key}={fmt_num(value) if isinstance(value, (int, float)) else value}")
     parts.append(describe_window(cond.get("window"), lang))
-    return f"{kind} {name}: " + ", ".join(parts) + _shows(cond, lang)
+    return f"{kind} {name}: ".replace(" :", ":") + ", ".join(parts) + _shows(cond, lang)
 
 
 def describe_advice(spec: Mapping[str, Any], lang: str = "en") -> str:

@@ -234,6 +234,12 @@ def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert "原因" in out
     code, _, err = run_cli(capsys, "explain", "PPO-KL-HIHG")
     assert code == 2 and "did you mean PPO-KL-HIGH" in err
+    # a condition on the returns (or the budget) names them, not the rule's own metric
+    code, out, _ = run_cli(capsys, "explain", "ENT-COEF-NEGATIVE")
+    condition = next(ln for ln in out.splitlines() if ln.startswith("Condition:"))
+    assert "return_level episode returns: < 0.5" in condition
+    assert "budget steps: planned_frac=0.5" in condition
+    assert "return_level train/entropy_loss" not in condition
 
 
 @pytest.mark.skipif(not (FIXTURES / "ppo_cartpole").is_dir(), reason="fixtures not generated")

@@ -48,7 +48,8 @@ def zoo_hyperparams(algo: str, env: str) -> dict[str, Any]:
     path = Path(rl_zoo3.__file__).parent / "hyperparams" / f"{algo}.yml"
     table = yaml.safe_load(path.read_text())
     if env not in table and env.endswith("-v5") and env.replace("-v5", "-v4") in table:
-        # The zoo tunes MuJoCo on -v4; -v5 has the same dynamics and rewards (gymnasium's notes).
+        # The zoo tunes MuJoCo on -v4: its entry is the closest tuned one for -v5 (the same task,
+        # with gymnasium's fixes).
         env = env.replace("-v5", "-v4")
     if env not in table:
         raise KeyError(f"rl_zoo3 has no {algo} hyperparameters for {env}")

@@ -677,23 +677,19 @@ def _wide(
     return _fault(f"{name}-s11", algo, env, timesteps, intended, overrides, seed=11, **kw)
 
 
-def _wide_healthy(name: str, algo: str, env: str, timesteps: int) -> RunSpec:
-    return RunSpec(f"healthy-{name}-s11", algo, env, timesteps, seed=11)
-
-
 WIDE: list[RunSpec] = [
-    _wide_healthy("ppo-pendulum", "ppo", PD, 100_000),
-    _wide_healthy("a2c-acrobot", "a2c", AC, 200_000),
-    _wide_healthy("trpo-acrobot", "trpo", AC, 100_000),
-    _wide_healthy("trpo-pendulum", "trpo", PD, 100_000),
-    _wide_healthy("ppo_lstm-acrobot", "ppo_lstm", AC, 150_000),
-    _wide_healthy("qrdqn-acrobot", "qrdqn", AC, 60_000),
-    _wide_healthy("crossq-pendulum", "crossq", PD, 15_000),
-    _wide_healthy("ars-cartpole", "ars", CP, 50_000),
-    _wide_healthy("ppo-hopper", "ppo", HOP, 300_000),
-    _wide_healthy("a2c-lunarlander", "a2c", LL, 200_000),
-    _wide_healthy("trpo-lunarlander", "trpo", LL, 200_000),
-    _wide_healthy("a2c-mountaincarcontinuous", "a2c", MCC, 100_000),
+    *_healthy("ppo", PD, 100_000, seeds=(11,)),
+    *_healthy("a2c", AC, 200_000, seeds=(11,)),
+    *_healthy("trpo", AC, 100_000, seeds=(11,)),
+    *_healthy("trpo", PD, 100_000, seeds=(11,)),
+    *_healthy("ppo_lstm", AC, 150_000, seeds=(11,)),
+    *_healthy("qrdqn", AC, 60_000, seeds=(11,)),
+    *_healthy("crossq", PD, 15_000, seeds=(11,)),
+    *_healthy("ars", CP, 50_000, seeds=(11,)),
+    *_healthy("ppo", HOP, 300_000, seeds=(11,)),
+    *_healthy("a2c", LL, 200_000, seeds=(11,)),
+    *_healthy("trpo", LL, 200_000, seeds=(11,)),
+    *_healthy("a2c", MCC, 100_000, seeds=(11,)),
     _wide("ppo-pendulum-zoo-0.03", "ppo", PD, 100_000, "lr_too_high", {"learning_rate": 0.03}),
     _wide("ppo_lstm-acrobot-0.01", "ppo_lstm", AC, 100_000, "lr_too_high", {"learning_rate": 0.01}),
     _wide("a2c-lunar-0.02", "a2c", LL, 200_000, "lr_too_high", {"learning_rate": 0.02}),

@@ -52,7 +52,8 @@ def describe_condition(cond: Mapping[str, Any], metric: str | None, lang: str = 
             continue
         parts.append(f"{key}={fmt_num(value) if isinstance(value, (int, float)) else value}")
     parts.append(describe_window(cond.get("window"), lang))
-    return f"{kind} {name}: ".replace(" :", ":") + ", ".join(parts) + _shows(cond, lang)
+    head = f"{kind} {name}" if name else kind
+    return f"{head}: " + ", ".join(parts) + _shows(cond, lang)
 
 
 def describe_advice(spec: Mapping[str, Any], lang: str = "en") -> str:

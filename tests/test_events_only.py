@@ -15,33 +15,11 @@ from pathlib import Path
 
 import pytest
 
+# the watched-folder replay of test_live_replay (pytest puts this folder on sys.path)
+from test_live_replay import replay
+
 from sb3doctor.conditions import Context, evaluate
 from sb3doctor.model import Series
-from sb3doctor.watch import Watcher, make_evaluator
-
-RUNS = Path(__file__).resolve().parents[1] / "bench" / "benchmark" / "runs"
-SLICES = 20
-
-
-def replay_event_file(run_id: str, tmp_path: Path) -> list[tuple[float, str, str, str]]:
-    """(fraction written, event kind, rule, severity) of every finding event while the run's
-    event file alone is written into a watched folder a slice of bytes at a time."""
-    src = RUNS / run_id
-    if not src.is_dir():
-        pytest.fail(f"benchmark run {src} missing: run bench/benchmark/make_runs.py")
-    (event,) = src.glob("events.out.tfevents.*")
-    data = event.read_bytes()
-    dest = tmp_path / "logs" / run_id
-    dest.mkdir(parents=True)
-    watcher = Watcher(tmp_path / "logs", make_evaluator())
-    seen = []
-    for i in range(1, SLICES + 1):
-        frac = i / SLICES
-        (dest / event.name).write_bytes(data[: int(len(data) * frac)])
-        for e in watcher.poll():
-            if e.finding is not None:
-                seen.append((frac, e.kind, e.finding.rule, e.finding.severity))
-    return seen
 
 
 @pytest.mark.parametrize(
@@ -56,14 +34,14 @@ def replay_event_file(run_id: str, tmp_path: Path) -> list[tuple[float, str, str
     ],
 )
 def test_a_healthy_event_file_raises_nothing_above_info(run_id: str, tmp_path: Path) -> None:
-    seen = replay_event_file(run_id, tmp_path)
+    seen = replay(run_id, tmp_path, with_monitors=False)
     loud = [s for s in seen if s[1] == "finding_raised" and s[3] in ("warning", "error")]
     assert loud == []
 
 
 def test_episodes_that_never_end_still_warn_from_the_event_file_alone(tmp_path: Path) -> None:
     # The warehouse grid without a time limit (seed 004's bug): the statistics freeze for good.
-    seen = replay_event_file("episode_stats_frozen-a2c-warehouse-notl-s2", tmp_path)
+    seen = replay("episode_stats_frozen-a2c-warehouse-notl-s2", tmp_path, with_monitors=False)
     raised = [s for s in seen if s[1] == "finding_raised" and s[3] in ("warning", "error")]
     assert raised and raised[0][0] <= 0.5
 

@@ -37,14 +37,18 @@ def _episode_ends(monitors: dict[str, list[str]]) -> dict[str, list[int]]:
     return ends
 
 
-def replay(run_id: str, tmp_path: Path) -> list[tuple[float, str, str, str]]:
-    """(fraction written, event kind, rule, severity) of every finding event while replaying."""
+def replay(run_id: str, tmp_path: Path, with_monitors: bool = True) -> list[tuple[float, str, str, str]]:
+    """(fraction written, event kind, rule, severity) of every finding event while replaying;
+    ``with_monitors=False`` writes the event file alone (a plain ``tensorboard_log`` run)."""
     src = RUNS / run_id
     if not src.is_dir():
         pytest.fail(f"benchmark run {src} missing: run bench/benchmark/make_runs.py")
     (event,) = src.glob("events.out.tfevents.*")
     data = event.read_bytes()
-    monitors = {p.name: p.read_text().splitlines(keepends=True) for p in src.glob("*.monitor.csv")}
+    monitors = {
+        p.name: p.read_text().splitlines(keepends=True)
+        for p in (src.glob("*.monitor.csv") if with_monitors else ())
+    }
     dest = tmp_path / "logs" / run_id
     dest.mkdir(parents=True)
     watcher = Watcher(tmp_path / "logs", make_evaluator())

@@ -10,7 +10,8 @@ rules were written (``specs.HOLDOUT``), ``fresh`` fourth seeds trained after rou
 collapse, exploration; ``specs.FRESH3``) and ``fresh4`` sixth seeds trained after round 4's rule
 changes (``specs.FRESH4``) and ``fresh5`` seventh seeds trained in round 5 before its rule
 changes were made on ``dev`` (``specs.FRESH5``) and ``fresh6`` eighth seeds trained after
-``fresh5`` had been scored, before the changes made after it (``specs.FRESH6``) and ``wide``
+``fresh5`` had been scored, before the changes made after it (``specs.FRESH6``) and ``fresh7``
+ninth seeds trained before round 7's rule changes (``specs.FRESH7``) and ``wide``
 (algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
 (``specs.WIDE2``), each scored once when it was new.
 By default only ``test`` is scored.
@@ -45,6 +46,7 @@ Usage::
     python bench/accuracy.py --split fresh4   # sixth seeds trained after round 4's rule changes
     python bench/accuracy.py --split fresh5   # seventh seeds trained before round 5's rule changes
     python bench/accuracy.py --split fresh6   # eighth seeds trained after fresh5 was scored
+    python bench/accuracy.py --split fresh7   # ninth seeds trained before round 7's rule changes
     python bench/accuracy.py --split wide     # algorithm/env pairs no earlier run trains
     python bench/accuracy.py --split wide2    # their second seeds, trained after wide was scored
     python bench/accuracy.py --no-peer        # without zen-rl
@@ -223,8 +225,8 @@ def main() -> int:
     parser.add_argument(
         "--split",
         choices=(
-            *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "wide"),
-            *("wide2", "dev", "all"),
+            *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
+            *("wide", "wide2", "dev", "all"),
         ),
         default="test",
     )

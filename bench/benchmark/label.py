@@ -34,6 +34,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH4_IDS,
     FRESH5_IDS,
     FRESH6_IDS,
+    FRESH7_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
     WIDE2_IDS,
@@ -74,6 +75,7 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh4", FRESH4_IDS),
     ("fresh5", FRESH5_IDS),
     ("fresh6", FRESH6_IDS),
+    ("fresh7", FRESH7_IDS),
     ("wide", WIDE_IDS),
     ("wide2", WIDE2_IDS),
 )
@@ -86,7 +88,8 @@ def split_of(run_id: str) -> str:
     (``specs.FRESH3``), ``fresh4`` for the sixth seeds trained after round 4's rule changes
     (``specs.FRESH4``), ``fresh5`` for the seventh seeds trained in round 5 before its rule
     changes and scored after them (``specs.FRESH5``), ``fresh6`` for the eighth seeds trained
-    after ``fresh5`` was scored (``specs.FRESH6``), ``wide`` for round 6's (algorithm, env)
+    after ``fresh5`` was scored (``specs.FRESH6``), ``fresh7`` for the ninth seeds trained
+    before round 7's rule changes (``specs.FRESH7``), ``wide`` for round 6's (algorithm, env)
     pairs that no earlier run trains (``specs.WIDE``) and ``wide2`` for their second seeds
     (``specs.WIDE2``); otherwise ``test`` for half of the runs by a
     fixed hash of the id, ``dev`` for the rest."""

@@ -985,7 +985,13 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     else:
         observed = ref.progress(_mean_bound(values, bound))
         if measure == "gain":
-            observed = observed - ref.progress(start)
+            start_progress = ref.progress(start)
+            if cond.get("above_random", False):
+                # From random play where the run started below it: a policy that starts worse
+                # than random (PPO's std of 1 on Pendulum) and climbs to random play has learned
+                # nothing of the task yet.
+                start_progress = max(start_progress, 0.0)
+            observed = observed - start_progress
     ev.observed = observed
     ev.held = observed is not None and OPS[cond["op"]](observed, value)
     return ev

@@ -257,6 +257,9 @@ def main() -> int:
     final: dict[str, list[Finding]] = {}
     at_cut: dict[float, dict[str, set[str]]] = {c: {} for c in CUTS}
     detect_at: dict[str, float | None] = {}
+    # healthy runs with a warning or error at any of the 5% cuts, by rule: what
+    # `watch --exit-on warning` would have stopped somewhere, not only at 25/50/75%
+    warned_anywhere: dict[str, set[str]] = {}
     runs: dict[str, Run] = {}
     for rid in sorted(labels):
         if args.sources == "events":
@@ -276,6 +279,10 @@ def main() -> int:
                 final[rid] = findings
             if first_hit is None and label in found:
                 first_hit = frac
+            if label == "healthy" and found:
+                warned_anywhere.setdefault(rid, set()).update(
+                    f.rule for f in findings if f.severity in COUNTED
+                )
         detect_at[rid] = first_hit
     elapsed = time.perf_counter() - t0
 
@@ -377,6 +384,16 @@ def main() -> int:
             f"| {c:.0%} | {_pct(hits / max(1, n_fault))} ({hits}/{n_fault}){_ci(wilson(hits, n_fault))} "
             f"| {ha} of {len(healthy)} |"
         )
+    print()
+    zoo = [rid for rid in healthy if rid.startswith("healthy-")]
+    print(
+        f"Healthy runs with a warning or error at any of the {len(DETECT_STEPS)} cuts (what "
+        f"`watch --exit-on warning` would have stopped): {len(warned_anywhere)} of {len(healthy)}; "
+        f"of the {len(zoo)} with rl-zoo's settings, {sum(1 for r in zoo if r in warned_anywhere)}"
+    )
+    by_rule = Counter(rule for rules_hit in warned_anywhere.values() for rule in rules_hit)
+    if by_rule:
+        print("(by rule: " + ", ".join(f"{rule} {n}" for rule, n in by_rule.most_common()) + ")")
     print()
     print(
         "| category | recall at 25% / 50% / 75% / 100% | false alarms at 25% / 50% / 75% / 100% "

@@ -661,9 +661,9 @@ FRESH5, FRESH5_IDS = _reseeded(7)
 #: made after it (on `dev` only), and scored once after the last of them into `fresh6`.
 FRESH6, FRESH6_IDS = _reseeded(8)
 
-#: Round 7: a ninth seed, trained at the start of round 7 before any of its rule changes (they are
-#: made on `dev` only) and scored once, after the last of them, into the `fresh7` split. Ninth seeds
-#: that FRESH3 already trained are left out.
+#: Round 7: a ninth seed, trained at the start of round 7 before any of its rule changes (checked on
+#: `dev` and, for lost findings and new false alarms, on the older splits) and scored once, after
+#: them, into the `fresh7` split. Ninth seeds that FRESH3 already trained are left out.
 FRESH7, FRESH7_IDS = _reseeded(9)
 
 #: Round 6: the `wide` split. (algorithm, env) pairs that no earlier run trains, so that no rule has

@@ -873,6 +873,8 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
                 return ev
         ev.observed = 1.0 if planned is None else min(1.0, ctx.step_range[1] / planned)
         ev.held, ev.steps = ev.observed >= ev.threshold, ctx.step_range
+        if planned is not None:  # for messages: "the run is 15% of the way through 100000 steps"
+            ev.extra.update(planned=planned, planned_frac=ev.observed)
         return ev
     if "min_steps" in cond:  # an absolute number of steps, from the start of the run
         ev.observed, ev.threshold = float(ctx.step_range[1]), float(cond["min_steps"])

@@ -806,6 +806,22 @@ def _best_stretch(values: Sequence[float], w: int) -> tuple[float, Sequence[floa
     return sums[best] / w, values[best : best + w], z
 
 
+def _episode_batches(ctx: Context, rolling: Series) -> Any:
+    """The returns of the episodes each table added, recovered from SB3's running mean where
+    that is exact (:func:`sb3doctor.episodes.episode_batches`), computed once per run."""
+    lengths = ctx.metrics.get("rollout/ep_len_mean")
+    key = ("episode_batches", id(rolling))
+    entry = ctx.cache.get(key)
+    # the series themselves are kept and compared, as in _derived: an id can be reused
+    if entry is None or entry[0] is not rolling or entry[1] is not lengths or entry[2] != len(rolling):
+        from sb3doctor.episodes import episode_batches, window_of
+
+        found = episode_batches(rolling, lengths, ctx.algo, window_of(ctx.hyperparams))
+        entry = (rolling, lengths, len(rolling), found)
+        ctx.cache[key] = entry
+    return entry[3]
+
+
 def training_start(ctx: Context) -> int | None:
     """The step the training clock starts at: the first ``train/*`` point (the first gradient
     update); the run's first step when only episode data was read (monitor.csv has no
@@ -930,26 +946,39 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         too_early = frac < float(cond.get("min_budget_frac", 0.0))
         if too_early or frac >= float(cond.get("max_budget_frac", math.inf)):
             return ev
+    # Episodes per point: 1 for monitor.csv; SB3's running mean, where the returns of the
+    # episodes each table added can be recovered from it, gives one batch mean per table.
+    per_point = 1
+    if name == ROLLING_RETURN:
+        batches = _episode_batches(ctx, series)
+        if batches is not None:
+            series, per_point = batches.series, batches.per_point
     d = _derived(ctx, series)
     all_steps, all_values = d.finite_steps, d.finite_values
     steps, values = select(all_steps, all_values, window, ctx.step_range, d.sorted_steps)
     min_points = int(cond.get("min_points", 3))
+    if per_point > 1:
+        # min_points counts episodes; a batch mean holds per_point of them, and a confidence
+        # bound needs at least 3 points
+        min_points = max(3, math.ceil(min_points / per_point))
     if name == ROLLING_RETURN and len(values) < min_points <= len(all_values):
         # SB3's ep_rew_mean is already a mean over the last 100 episodes, one point per logged
         # table: a run with few tables (PPO with 16 envs x 1024 steps logs one per 16384 steps)
         # has too few of them in its last fifth for a window of episodes, although each says
         # more than an episode does. Take the last min_points tables instead, rather than judge
         # nothing (a "the returns have not risen" guard would then hold for want of evidence).
+        # The same for the batch means recovered from it (TD3 on Pendulum: 4 episodes a table).
         steps, values = all_steps[-min_points:], all_values[-min_points:]
     ev.n, ev.steps = len(values), _span(steps)
-    if _too_few(cond, values):
+    if len(values) < min_points or not values:
         return ev
     bound = str(cond.get("bound", "mean"))
-    n_start = max(5, len(all_values) // 10)
+    # the run's start: its first 10% of episodes, at least 5
+    n_start = max(math.ceil(5 / per_point), len(all_values) // 10)
     start_vals = all_values[:n_start]
     start = _fsum(start_vals) / len(start_vals)
     final_mean = _fsum(values) / len(values)
-    ev.extra = {**ev.extra, "final": final_mean, "start": start, "episodes": len(values)}
+    ev.extra = {**ev.extra, "final": final_mean, "start": start, "episodes": len(values) * per_point}
     if cond.get("without_reference", False) and ref is not None and ref.progress(0.0) is not None:
         return ev  # the env is known: the rules that compare with its reference judge instead
     if measure == "drop":
@@ -973,7 +1002,9 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
             sd = math.sqrt(within)
             se = sd * math.sqrt(1 / len(compare) + 1 / len(start_vals))
             half = {"upper": z * se, "lower": -z * se}.get(bound, 0.0)
-            ev.observed = (diff + half) / sd
+            # the yardstick is the spread of single episodes: a mean of k episodes varies
+            # sqrt(k) times less than one does
+            ev.observed = (diff + half) / (sd * math.sqrt(per_point))
         ev.held = OPS[cond["op"]](ev.observed, value)
         return ev
     if ref is None or ref.progress(0.0) is None:

@@ -17,7 +17,7 @@ import codecs
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -529,11 +529,15 @@ class RunState:
 # --------------------------------------------------------------------------- watchers
 
 
-def make_evaluator(config: str | Path | None = None, lang: str | None = None) -> Evaluator:
+def make_evaluator(
+    config: str | Path | None = None, lang: str | None = None, given: Mapping[str, Any] | None = None
+) -> Evaluator:
     """The engine with the built-in rules and the user's configuration bound: ``run -> findings``.
 
     :param config: an ``sb3doctor.yaml`` / ``pyproject.toml`` (as ``--config``); None looks for
         one in the current folder, as ``analyze`` does
+    :param given: hyperparameters the user stated (``env_id`` from ``--env``,
+        ``planned_timesteps`` from ``--total-timesteps``): they win over what the logs suggest
     :raises ConfigError: the configuration or a rule file is invalid
     """
     from sb3doctor.config import load_config
@@ -548,7 +552,11 @@ def make_evaluator(config: str | Path | None = None, lang: str | None = None) ->
     rules = cfg.select(rules)
     chosen = lang or cfg.lang or "en"
 
+    stated = dict(given or {})
+
     def run_rules(run: Run) -> list[Finding]:
+        if stated:
+            run.hyperparams.update(stated)  # recovered afresh from the logs at every poll
         return evaluate(run, rules, None, chosen)
 
     return run_rules

@@ -266,3 +266,25 @@ def test_rules_check_validates_and_runs_examples(tmp_path: Path, capsys: pytest.
     broken.write_text("id: PPO-KL-HIGH\n")
     code, _, err = run_cli(capsys, "rules", "--check", str(broken))
     assert code == 2 and "missing required key" in err
+
+
+def test_total_timesteps_judges_a_run_still_training_as_the_share_done(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # a real SAC run (gamma 0.5 on Pendulum) stopped at 9,600 steps, still at random play:
+    # finished, it is "not learning"; 10% of the way through a 100,000-step plan, too early
+    runs = Path(__file__).resolve().parents[1] / "bench" / "benchmark" / "runs"
+    (event,) = (runs / "reward_plateau-sac-pendulum-gamma0.5").glob("events.out.tfevents.*")
+    base = ["analyze", str(event), "--env", "Pendulum-v1", "--format", "json", "--fail-on", "never"]
+    code, out, _ = run_cli(capsys, *base)
+    assert code == 0
+    findings = {f["rule"]: f for f in json.loads(out)["runs"][0]["findings"]}
+    assert findings["RET-NOT-LEARNING"]["severity"] == "warning"
+    assert "RET-TOO-EARLY-FOR-PLAN" not in findings
+    code, out, _ = run_cli(capsys, *base, "--total-timesteps", "100000")
+    assert code == 0
+    findings = {f["rule"]: f for f in json.loads(out)["runs"][0]["findings"]}
+    assert "RET-NOT-LEARNING" not in findings
+    early = findings["RET-TOO-EARLY-FOR-PLAN"]
+    assert early["severity"] == "info"
+    assert "10% of the way through 100000 steps" in early["message"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,9 +38,12 @@ def _episode_ends(monitors: dict[str, list[str]]) -> dict[str, list[int]]:
     return ends
 
 
-def replay(run_id: str, tmp_path: Path, with_monitors: bool = True) -> list[tuple[float, str, str, str]]:
+def replay(
+    run_id: str, tmp_path: Path, with_monitors: bool = True, given: dict[str, Any] | None = None
+) -> list[tuple[float, str, str, str]]:
     """(fraction written, event kind, rule, severity) of every finding event while replaying;
-    ``with_monitors=False`` writes the event file alone (a plain ``tensorboard_log`` run)."""
+    ``with_monitors=False`` writes the event file alone (a plain ``tensorboard_log`` run);
+    ``given``: what ``watch --env`` / ``--total-timesteps`` state."""
     src = RUNS / run_id
     if not src.is_dir():
         pytest.fail(f"benchmark run {src} missing: run bench/benchmark/make_runs.py")
@@ -51,7 +55,7 @@ def replay(run_id: str, tmp_path: Path, with_monitors: bool = True) -> list[tupl
     }
     dest = tmp_path / "logs" / run_id
     dest.mkdir(parents=True)
-    watcher = Watcher(tmp_path / "logs", make_evaluator())
+    watcher = Watcher(tmp_path / "logs", make_evaluator(given=given))
     seen: list[tuple[float, str, str, str]] = []
     ends = _episode_ends(monitors)
     for i in range(1, SLICES + 1):
@@ -85,5 +89,29 @@ def test_a_fault_is_raised_before_the_run_ends(tmp_path: Path) -> None:
 def test_a_healthy_run_raises_nothing_above_info(tmp_path: Path) -> None:
     # rl-zoo's DQN on CartPole, which dips mid-run before it climbs to 270
     seen = replay("healthy-dqn-cartpole-s1", tmp_path)
+    loud = [s for s in seen if s[1] == "finding_raised" and s[3] != "info"]
+    assert loud == []
+
+
+def test_watch_env_lets_a_plain_tensorboard_run_be_judged_live(tmp_path: Path) -> None:
+    # SAC with gamma 0.5 on Pendulum (labelled reward_plateau), its event file alone: the env
+    # is unknown, so nothing compares its returns with random play ...
+    assert replay("reward_plateau-sac-pendulum-gamma0.5", tmp_path / "a", with_monitors=False) == []
+    # ... until the user names it and the planned length, as watch --env --total-timesteps do
+    given = {"env_id": "Pendulum-v1", "planned_timesteps": 10_000}
+    seen = replay("reward_plateau-sac-pendulum-gamma0.5", tmp_path / "b", with_monitors=False, given=given)
+    warned = [frac for frac, kind, rule, sev in seen if rule == "RET-NOT-LEARNING" and sev == "warning"]
+    assert warned and min(warned) <= 0.6, seen
+    # "too early to judge" came first, at info level
+    early = [frac for frac, kind, rule, sev in seen if rule == "RET-TOO-EARLY" and kind == "finding_raised"]
+    assert early and min(early) < min(warned)
+
+
+def test_a_solved_off_policy_run_watched_from_its_event_file_stays_quiet(tmp_path: Path) -> None:
+    # rl-zoo's DDPG on Pendulum solves it in the last 2,000 of 15,000 steps; SB3's 100-episode
+    # mean in the event file still averages every one of its 75 episodes (-1011 at the end).
+    # The returns recovered from it are the recent episodes' (sb3doctor.episodes).
+    given = {"env_id": "Pendulum-v1", "planned_timesteps": 15_000}
+    seen = replay("healthy-ddpg-pendulum-s1", tmp_path, with_monitors=False, given=given)
     loud = [s for s in seen if s[1] == "finding_raised" and s[3] != "info"]
     assert loud == []

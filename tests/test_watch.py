@@ -600,3 +600,21 @@ def test_watch_reads_the_same_runs_as_analyze_for_zoo_roots_and_add_scalars(tmp_
     watcher.poll()
     (state,) = [s for s in watcher.runs.values() if s.started]
     assert list(state.snapshot().metrics["reward/eval"].values) == [2.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("with_env", [False, True])
+def test_env_and_total_timesteps_options_reach_the_rules(tmp_path: Path, with_env: bool) -> None:
+    # a real event file alone (SAC with gamma 0.5 on Pendulum, 10,000 planned steps): only
+    # with --env can the returns be compared with random play on the env
+    src = ROOT / "bench" / "benchmark" / "runs" / "reward_plateau-sac-pendulum-gamma0.5"
+    (event,) = src.glob("events.out.tfevents.*")
+    run_dir = tmp_path / "logs" / "SAC_1"
+    run_dir.mkdir(parents=True)
+    (run_dir / event.name).write_bytes(event.read_bytes())
+    options = ["--env", "Pendulum-v1", "--total-timesteps", "10000"] if with_env else []
+    proc = sb3doctor(
+        "watch", str(tmp_path / "logs"), "--format", "jsonl", "--idle-timeout", "0.5", *options, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    rules = {e["finding"]["rule"] for e in parse_jsonl(proc.stdout) if e["event"] == "finding_raised"}
+    assert ("RET-NOT-LEARNING" in rules) is with_env, rules

@@ -157,6 +157,15 @@ def _width() -> int:
     help="The gymnasium env id the runs trained on (e.g. CartPole-v1), when the logs do not say it "
     "(Monitor header, config.json, rl-zoo folder): compares the returns with its random and rl-zoo levels.",
 )
+@click.option(
+    "--total-timesteps",
+    "total_timesteps",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="The total_timesteps the runs were started with, for a run still training: the rules that "
+    "wait for a share of the run (a quarter, a half) judge the share done so far.",
+)
 def analyze_command(
     paths: tuple[str, ...],
     fmt: str,
@@ -172,6 +181,7 @@ def analyze_command(
     strict: bool,
     color_flag: bool | None,
     env_id: str | None,
+    total_timesteps: int | None,
 ) -> int:
     """Diagnose the SB3 runs under PATHS (run folders, log folders, event files, stdout logs).
 
@@ -206,6 +216,8 @@ def analyze_command(
     for run in runs:
         if env_id:
             run.hyperparams["env_id"] = env_id
+        if total_timesteps:
+            run.hyperparams["planned_timesteps"] = total_timesteps
         for warning in run.warnings:
             click.echo(f"sb3doctor: warning: {printable(f'{run.name}: {warning}', one_line=True)}", err=True)
 

@@ -75,6 +75,23 @@ class JsonlSink:
     default=None,
     help="sb3doctor.yaml or pyproject.toml with rule overrides.",
 )
+@click.option(
+    "--env",
+    "env_id",
+    default=None,
+    metavar="ENV_ID",
+    help="The gymnasium env id the runs train on (e.g. Pendulum-v1), when the logs do not say it "
+    "(a plain TensorBoard folder): the returns are compared with its random and rl-zoo levels.",
+)
+@click.option(
+    "--total-timesteps",
+    "total_timesteps",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="The total_timesteps the runs were started with: the rules that wait for a share of the "
+    "run (a quarter, a half) count it from this instead of rl-zoo's budget.",
+)
 def watch_command(
     path: str,
     interval: float,
@@ -83,6 +100,8 @@ def watch_command(
     idle_timeout: float | None,
     lang: str | None,
     config: str | None,
+    env_id: str | None,
+    total_timesteps: int | None,
 ) -> int:
     """Diagnose the runs under PATH live, while they train.
 
@@ -94,7 +113,12 @@ def watch_command(
     """
     from sb3doctor.watch import make_evaluator
 
-    evaluate = make_evaluator(config=config, lang=lang)
+    given: dict[str, Any] = {}
+    if env_id:
+        given["env_id"] = env_id
+    if total_timesteps:
+        given["planned_timesteps"] = total_timesteps
+    evaluate = make_evaluator(config=config, lang=lang, given=given)
     threshold = severity_rank(exit_on) if exit_on else None
     if path == "-":
         return _watch_stdin(evaluate, interval, fmt, threshold, idle_timeout)

@@ -11,7 +11,8 @@ collapse, exploration; ``specs.FRESH3``) and ``fresh4`` sixth seeds trained afte
 changes (``specs.FRESH4``) and ``fresh5`` seventh seeds trained in round 5 before its rule
 changes were made on ``dev`` (``specs.FRESH5``) and ``fresh6`` eighth seeds trained after
 ``fresh5`` had been scored, before the changes made after it (``specs.FRESH6``) and ``fresh7``
-ninth seeds trained before round 7's rule changes (``specs.FRESH7``) and ``wide``
+ninth seeds trained before round 7's rule changes (``specs.FRESH7``) and ``fresh8`` tenth
+seeds trained before round 8's (``specs.FRESH8``) and ``wide``
 (algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
 (``specs.WIDE2``), each scored once when it was new.
 By default only ``test`` is scored.
@@ -226,7 +227,7 @@ def main() -> int:
         "--split",
         choices=(
             *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
-            *("wide", "wide2", "dev", "all"),
+            *("fresh8", "wide", "wide2", "dev", "all"),
         ),
         default="test",
     )
@@ -235,11 +236,12 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write every verdict here")
     parser.add_argument(
         "--sources",
-        choices=("all", "events"),
+        choices=("all", "events", "events+env"),
         default="all",
         help="all: every file of the run folder (event file, monitor.csv with its env id, rl-zoo "
         "config); events: the TensorBoard event file alone, as a plain tensorboard_log run gives it "
-        "(no episode data, env unknown)",
+        "(no episode data, env unknown); events+env: the event file with the env id and planned "
+        "length a user gives with --env and --total-timesteps",
     )
     args = parser.parse_args()
 
@@ -262,8 +264,14 @@ def main() -> int:
     warned_anywhere: dict[str, set[str]] = {}
     runs: dict[str, Run] = {}
     for rid in sorted(labels):
-        if args.sources == "events":
+        if args.sources.startswith("events"):
             (run,) = read_runs(next((RUNS / rid).glob("events.out.tfevents.*")))
+            if args.sources == "events+env":
+                # what `watch --env ENV --total-timesteps N` (and analyze's options) add
+                (whole,) = read_runs(RUNS / rid)
+                for key in ("env_id", "planned_timesteps"):
+                    if key in whole.hyperparams:
+                        run.hyperparams[key] = whole.hyperparams[key]
         else:
             (run,) = read_runs(RUNS / rid)
         runs[rid] = run
@@ -289,7 +297,10 @@ def main() -> int:
     cats = sorted({lab["label"] for lab in labels.values()} - {"healthy"})
     n_healthy = sum(1 for lab in labels.values() if lab["label"] == "healthy")
     n_fault = len(labels) - n_healthy
-    what = "event files only" if args.sources == "events" else "every log file of each run"
+    what = {
+        "events": "event files only",
+        "events+env": "event files with the env id and planned length given",
+    }.get(args.sources, "every log file of each run")
     print(f"# sb3doctor accuracy on the `{args.split}` split ({what})")
     print()
     print(

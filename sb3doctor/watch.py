@@ -481,10 +481,12 @@ class RunState:
         if step is not None:
             self.progress.append((time.monotonic(), step))
             del self.progress[:-64]
+        findings = evaluate(run)  # first: the evaluator adds what the user stated (--env)
         if not self.started:
             self.started = True
-            events.append(self._event("run_started", now, step, extra={"sources": list(run.sources)}))
-        findings = evaluate(run)
+            env = run.hyperparams.get("env_id")
+            extra = {"sources": list(run.sources), "env": env if isinstance(env, str) else None}
+            events.append(self._event("run_started", now, step, extra=extra))
         current = {f.rule: f for f in findings}
         for rule, f in current.items():
             old = self.active.get(rule)

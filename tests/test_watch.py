@@ -325,7 +325,8 @@ def test_dashboard_renders_metrics_and_findings(tmp_path: Path) -> None:
     dash.emit(events)
     console.print(dash.render(list(watcher.runs.values())))
     out = console.export_text()
-    assert "PPO_1 · PPO · step 2,048" in out
+    assert "PPO_1 · PPO · env unknown (give --env) · step 2,048" in out
+    assert "[PPO_1] started (PPO, env unknown (give --env), " in out
     assert "train/approx_kl" in out and "PPO-KL-HIGH" in out
     assert "[PPO_1] ✗ error PPO-KL-HIGH" in out  # the escalated severity, announced once
     assert "learning_rate" in out  # advice shown
@@ -616,5 +617,8 @@ def test_env_and_total_timesteps_options_reach_the_rules(tmp_path: Path, with_en
         "watch", str(tmp_path / "logs"), "--format", "jsonl", "--idle-timeout", "0.5", *options, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
-    rules = {e["finding"]["rule"] for e in parse_jsonl(proc.stdout) if e["event"] == "finding_raised"}
+    events = parse_jsonl(proc.stdout)
+    assert events[0]["event"] == "run_started"
+    assert events[0]["env"] == ("Pendulum-v1" if with_env else None)
+    rules = {e["finding"]["rule"] for e in events if e["event"] == "finding_raised"}
     assert ("RET-NOT-LEARNING" in rules) is with_env, rules

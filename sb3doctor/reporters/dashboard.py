@@ -87,7 +87,8 @@ def event_line(event: WatchEvent) -> str:
     if event.kind == "finding_cleared" and f is not None:
         return f"{head} ✓ cleared {f.rule} {f.name}{step}"
     if event.kind == "run_started":
-        return f"{head} started ({event.algo or 'algorithm unknown'}, {event.path})"
+        env = event.extra.get("env") or "env unknown (give --env)"
+        return f"{head} started ({event.algo or 'algorithm unknown'}, {env}, {event.path})"
     if event.kind == "run_finished":
         reason = event.extra.get("reason", "")
         active = event.extra.get("active", {})
@@ -188,7 +189,9 @@ class Dashboard:
         if not findings:
             lines.append(Text("✓ no active findings", style="green"))
         speed = state.steps_per_second()
-        title = f"{state.name} · {run.algo or '?'} · step {state.last_step or 0:,}"
+        env = run.hyperparams.get("env_id")
+        env_text = env if isinstance(env, str) and env else "env unknown (give --env)"
+        title = f"{state.name} · {run.algo or '?'} · {env_text} · step {state.last_step or 0:,}"
         if speed is not None:
             title += f" · {speed:,.0f} steps/s"
         worst = findings[0].severity if findings else None

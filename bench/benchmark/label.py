@@ -35,6 +35,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH5_IDS,
     FRESH6_IDS,
     FRESH7_IDS,
+    FRESH8_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
     WIDE2_IDS,
@@ -76,6 +77,7 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh5", FRESH5_IDS),
     ("fresh6", FRESH6_IDS),
     ("fresh7", FRESH7_IDS),
+    ("fresh8", FRESH8_IDS),
     ("wide", WIDE_IDS),
     ("wide2", WIDE2_IDS),
 )
@@ -89,7 +91,8 @@ def split_of(run_id: str) -> str:
     (``specs.FRESH4``), ``fresh5`` for the seventh seeds trained in round 5 before its rule
     changes and scored after them (``specs.FRESH5``), ``fresh6`` for the eighth seeds trained
     after ``fresh5`` was scored (``specs.FRESH6``), ``fresh7`` for the ninth seeds trained
-    before round 7's rule changes (``specs.FRESH7``), ``wide`` for round 6's (algorithm, env)
+    before round 7's rule changes (``specs.FRESH7``), ``fresh8`` for the tenth seeds trained
+    before round 8's (``specs.FRESH8``), ``wide`` for round 6's (algorithm, env)
     pairs that no earlier run trains (``specs.WIDE``) and ``wide2`` for their second seeds
     (``specs.WIDE2``); otherwise ``test`` for half of the runs by a
     fixed hash of the id, ``dev`` for the rest."""

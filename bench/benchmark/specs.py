@@ -666,6 +666,11 @@ FRESH6, FRESH6_IDS = _reseeded(8)
 #: them, into the `fresh7` split. Ninth seeds that FRESH3 already trained are left out.
 FRESH7, FRESH7_IDS = _reseeded(9)
 
+#: Round 8: a tenth seed, trained at the start of round 8 before any of its rule changes (checked on
+#: `dev` and, for lost findings and new false alarms, on the older splits) and scored once, after
+#: them, into the `fresh8` split. Tenth seeds that FRESH3 already trained are left out.
+FRESH8, FRESH8_IDS = _reseeded(10)
+
 #: Round 6: the `wide` split. (algorithm, env) pairs that no earlier run trains, so that no rule has
 #: seen their numbers: a recurrent policy (RecurrentPPO), CrossQ, ARS, TRPO and A2C on envs the
 #: benchmark only trained other algorithms on, and PPO on MuJoCo's Hopper with rl-zoo's

@@ -19,10 +19,13 @@ from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sb3doctor.model import NUMPY_MIN_POINTS, Series, is_number, paired_deltas
 from sb3doctor.model import safe_fsum as _fsum
+
+if TYPE_CHECKING:  # the module is imported only where a run has no monitor.csv
+    from sb3doctor.episodes import EpisodeBatches
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
@@ -806,7 +809,7 @@ def _best_stretch(values: Sequence[float], w: int) -> tuple[float, Sequence[floa
     return sums[best] / w, values[best : best + w], z
 
 
-def _episode_batches(ctx: Context, rolling: Series) -> Any:
+def _episode_batches(ctx: Context, rolling: Series) -> EpisodeBatches | None:
     """The returns of the episodes each table added, recovered from SB3's running mean where
     that is exact (:func:`sb3doctor.episodes.episode_batches`), computed once per run."""
     lengths = ctx.metrics.get("rollout/ep_len_mean")
@@ -819,7 +822,8 @@ def _episode_batches(ctx: Context, rolling: Series) -> Any:
         found = episode_batches(rolling, lengths, ctx.algo, window_of(ctx.hyperparams))
         entry = (rolling, lengths, len(rolling), found)
         ctx.cache[key] = entry
-    return entry[3]
+    found_batches: EpisodeBatches | None = entry[3]
+    return found_batches
 
 
 def training_start(ctx: Context) -> int | None:

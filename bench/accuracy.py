@@ -404,7 +404,8 @@ def main() -> int:
     )
     by_rule = Counter(rule for rules_hit in warned_anywhere.values() for rule in rules_hit)
     if by_rule:
-        print("(by rule: " + ", ".join(f"{rule} {n}" for rule, n in by_rule.most_common()) + ")")
+        ranked = sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))  # ties by name: stable output
+        print("(by rule: " + ", ".join(f"{rule} {n}" for rule, n in ranked) + ")")
     print()
     print(
         "| category | recall at 25% / 50% / 75% / 100% | false alarms at 25% / 50% / 75% / 100% "

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from sb3doctor.commands.options import ENV_OPTION, TOTAL_TIMESTEPS_OPTION
 from sb3doctor.errors import PENDING_EXIT, SB3DoctorError, printable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -149,23 +150,8 @@ def _width() -> int:
     default=None,
     help="Colour the terminal view (default: on a terminal, unless NO_COLOR is set).",
 )
-@click.option(
-    "--env",
-    "env_id",
-    default=None,
-    metavar="ENV_ID",
-    help="The gymnasium env id the runs trained on (e.g. CartPole-v1), when the logs do not say it "
-    "(Monitor header, config.json, rl-zoo folder): compares the returns with its random and rl-zoo levels.",
-)
-@click.option(
-    "--total-timesteps",
-    "total_timesteps",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="The total_timesteps the runs were started with, for a run still training: the rules that "
-    "wait for a share of the run (a quarter, a half) judge the share done so far.",
-)
+@ENV_OPTION
+@TOTAL_TIMESTEPS_OPTION
 def analyze_command(
     paths: tuple[str, ...],
     fmt: str,

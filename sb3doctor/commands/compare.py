@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sb3doctor.commands.analyze import CONFIG_OPTION, LANG_OPTION, RULES_DIR_OPTION, _load
+from sb3doctor.commands.options import ENV_OPTION
 from sb3doctor.errors import PENDING_EXIT, SB3DoctorError, printable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,13 +62,6 @@ def read_and_diagnose(
 
 STRICT_OPTION = click.option(
     "--strict", is_flag=True, help="Fail on a corrupt record inside an event file instead of skipping it."
-)
-ENV_OPTION = click.option(
-    "--env",
-    "env_id",
-    default=None,
-    metavar="ENV_ID",
-    help="The gymnasium env id the runs trained on, when the logs do not say it.",
 )
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from sb3doctor.commands.analyze import CONFIG_OPTION, LANG_OPTION, RULES_DIR_OPTION
-from sb3doctor.commands.compare import ENV_OPTION, STRICT_OPTION, read_and_diagnose, require_report_extra
+from sb3doctor.commands.compare import STRICT_OPTION, read_and_diagnose, require_report_extra
+from sb3doctor.commands.options import ENV_OPTION
 from sb3doctor.errors import SB3DoctorError, printable
 
 

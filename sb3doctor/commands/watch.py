@@ -19,6 +19,7 @@ from typing import IO, Any, Protocol
 
 import click
 
+from sb3doctor.commands.options import ENV_OPTION, TOTAL_TIMESTEPS_OPTION
 from sb3doctor.model import severity_rank
 
 
@@ -75,23 +76,8 @@ class JsonlSink:
     default=None,
     help="sb3doctor.yaml or pyproject.toml with rule overrides.",
 )
-@click.option(
-    "--env",
-    "env_id",
-    default=None,
-    metavar="ENV_ID",
-    help="The gymnasium env id the runs train on (e.g. Pendulum-v1), when the logs do not say it "
-    "(a plain TensorBoard folder): the returns are compared with its random and rl-zoo levels.",
-)
-@click.option(
-    "--total-timesteps",
-    "total_timesteps",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="The total_timesteps the runs were started with: the rules that wait for a share of the "
-    "run (a quarter, a half) count it from this instead of rl-zoo's budget.",
-)
+@ENV_OPTION
+@TOTAL_TIMESTEPS_OPTION
 def watch_command(
     path: str,
     interval: float,

@@ -17,8 +17,14 @@ each table added; past 100 episodes the window's sums drop the oldest episodes, 
 means are known from the earlier tables, and the lengths check every step of the recursion.
 
 Where any of this does not hold (on-policy runs end rollouts mid-episode, a stdout table rounds
-to 3 significant digits), :func:`episode_batches` returns None and the running mean is used as
-before: for runs that finish many episodes per table it is close to the recent returns anyway.
+to 3 significant digits, a ``log_interval`` that does not divide the window), :func:`episode_batches`
+returns None and the running mean is used as before: for runs that finish many episodes per
+table it is close to the recent returns anyway.
+
+One assumption cannot be checked from the logs: the window. A run trained with another
+``stats_window_size`` whose hyperparameters are not given, on episodes of one fixed length
+(Pendulum's 200 steps), passes every check above with wrong batch means; with varying lengths
+the length check refuses it.
 """
 
 from __future__ import annotations
@@ -80,26 +86,31 @@ def episode_batches(
         return None
     if _rounded_to_3_digits([t[1] for t in tables]) and len({t[1] for t in tables}) > 1:
         return None
-    # Episode counts while the window still holds every episode: exact integers, or not exact.
-    counts: list[int] = []
-    for step, _, length in tables:
-        raw = step / length
-        if raw > window + 0.5:
+    # The first table's episode count is the batch size (log_interval): an exact integer, or the
+    # table was written mid-episode (on-policy rollouts) and the counts are unknown.
+    first = tables[0][0] / tables[0][2]
+    per_table = round(first)
+    if abs(first - per_table) > _COUNT_TOL or not 1 <= per_table <= window:
+        return None
+    if window % per_table:
+        # The oldest episodes leave the window part of a batch at a time, and a batch's mean
+        # says nothing about its parts: exact only when the window is a whole number of batches.
+        return None
+    # While the window holds every episode, every table's count must be exact and on schedule;
+    # past it, the length check below stands in.
+    for i, (step, _, length) in enumerate(tables):
+        expected = (i + 1) * per_table
+        if expected > window:
             break
-        if abs(raw - round(raw)) > _COUNT_TOL:
-            return None  # a table written mid-episode (on-policy rollouts): counts unknown
-        counts.append(round(raw))
-    episodes_per_table = [b - a for a, b in itertools.pairwise([0, *counts])]
-    if len(counts) < 2 or len(set(episodes_per_table)) != 1 or episodes_per_table[0] < 1:
-        return None  # not one table every log_interval episodes
-    per_table = episodes_per_table[0]
+        if abs(step / length - expected) > _COUNT_TOL:
+            return None  # not one table every log_interval episodes
 
     # Batches of ``per_table`` episodes, oldest first: (mean return, mean length).
     batches: list[tuple[float, float]] = []
     out_steps: list[int] = []
     prev_step, prev_ret, prev_len, n_prev = 0, 0.0, 0.0, 0
-    for i, (step, ret, length) in enumerate(tables):
-        n = counts[i] if i < len(counts) else n_prev + per_table
+    for step, ret, length in tables:
+        n = n_prev + per_table
         in_window, prev_in_window = min(n, window), min(n_prev, window)
         # The episodes that left the window since the previous table, oldest first.
         drop_from, drop_to = max(0, n_prev - window), max(0, n - window)

@@ -98,6 +98,39 @@ def test_no_recovery_where_it_would_not_be_exact(path: Path, why: str) -> None:
     assert _batches(run) is None, why
 
 
+def _sb3_tables(
+    returns: list[float], lengths: list[int], log_interval: int, window: int = 100
+) -> tuple[Series, Series]:
+    """The running means SB3's off-policy loop logs: a table after every log_interval episodes,
+    each the mean of the last ``window`` episodes, at the summed length of all of them."""
+    steps, means, mean_lengths = [], [], []
+    for n in range(log_interval, len(returns) + 1, log_interval):
+        steps.append(sum(lengths[:n]))
+        means.append(sum(returns[max(0, n - window) : n]) / min(n, window))
+        mean_lengths.append(sum(lengths[max(0, n - window) : n]) / min(n, window))
+    return Series.from_points(steps, means), Series.from_points(steps, mean_lengths)
+
+
+def test_short_first_episodes_then_long_ones_are_recovered_past_the_window() -> None:
+    # a CartPole-like run: 8 episodes of 20 steps, then 500-step ones; at 104 episodes the
+    # running length's ratio (100.17) is neither past the window nor an integer
+    lengths = [20] * 8 + [500] * 192
+    returns = [float(10 + (i * 37) % 90) for i in range(200)]
+    batches = episode_batches(*_sb3_tables(returns, lengths, 4), "DQN")
+    assert batches is not None
+    assert list(batches.series.values) == pytest.approx(
+        [sum(returns[i : i + 4]) / 4 for i in range(0, 200, 4)], abs=1e-6
+    )
+
+
+def test_a_log_interval_that_does_not_divide_the_window_is_refused() -> None:
+    # log_interval 3: past 100 episodes the window drops a third of a batch at a time, whose
+    # returns a batch mean cannot tell; with episodes of one length no check would notice
+    returns = [float((i * 53) % 200 - 1200) for i in range(150)]
+    assert episode_batches(*_sb3_tables(returns, [200] * 150, 3), "TD3") is None
+    assert episode_batches(*_sb3_tables(returns, [200] * 150, 5), "TD3") is not None
+
+
 def test_counts_that_do_not_step_evenly_are_refused() -> None:
     # one table after 4 episodes, the next after 7 more: not one table every log_interval
     returns = Series.from_points([800, 2200, 3000], [-1200.0, -1100.0, -1000.0])

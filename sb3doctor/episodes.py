@@ -112,10 +112,12 @@ def episode_batches(
     for step, ret, length in tables:
         n = n_prev + per_table
         in_window, prev_in_window = min(n, window), min(n_prev, window)
-        # The episodes that left the window since the previous table, oldest first.
-        drop_from, drop_to = max(0, n_prev - window), max(0, n - window)
-        dropped_ret = _episodes_sum(batches, per_table, drop_from, drop_to, 0)
-        dropped_len = _episodes_sum(batches, per_table, drop_from, drop_to, 1)
+        # Past the window, its oldest batch leaves it whole (the window is a whole number of
+        # batches): its summed returns and lengths come out of the window's sums.
+        dropped_ret, dropped_len = 0.0, 0.0
+        if n > window:
+            old_ret, old_len = batches[(n_prev - window) // per_table]
+            dropped_ret, dropped_len = per_table * old_ret, per_table * old_len
         new_len = in_window * length - (prev_in_window * prev_len - dropped_len)
         # The new episodes' lengths add up to the steps since the previous table: if not, the
         # counts (or the window) are not what the recursion assumes.
@@ -126,15 +128,6 @@ def episode_batches(
         out_steps.append(step)
         prev_step, prev_ret, prev_len, n_prev = step, ret, length, n
     return EpisodeBatches(Series.from_points(out_steps, [b[0] for b in batches]), per_table)
-
-
-def _episodes_sum(batches: list[tuple[float, float]], size: int, start: int, stop: int, field: int) -> float:
-    """The summed ``field`` (0: return, 1: length) of episodes ``start..stop-1`` (0-based), each
-    taken as its batch's mean (exact when the window is a multiple of the batch size)."""
-    total = 0.0
-    for episode in range(start, stop):
-        total += batches[episode // size][field]
-    return total
 
 
 def window_of(hyperparams: Mapping[str, Any]) -> int:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sb3doctor.commands.options import ENV_OPTION, TOTAL_TIMESTEPS_OPTION
+from sb3doctor.commands.options import ENV_OPTION, TOTAL_TIMESTEPS_OPTION, stated_hyperparams
 from sb3doctor.errors import PENDING_EXIT, SB3DoctorError, printable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -199,11 +199,9 @@ def analyze_command(
         check_group_by(group_by)  # before any run is read: a bad pattern is a usage error
 
     runs = read_paths(paths, strict=strict)
+    stated = stated_hyperparams(env_id, total_timesteps)
     for run in runs:
-        if env_id:
-            run.hyperparams["env_id"] = env_id
-        if total_timesteps:
-            run.hyperparams["planned_timesteps"] = total_timesteps
+        run.hyperparams.update(stated)
         for warning in run.warnings:
             click.echo(f"sb3doctor: warning: {printable(f'{run.name}: {warning}', one_line=True)}", err=True)
 

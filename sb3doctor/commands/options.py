@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 #: The env a run trained on, where its logs do not name it (a plain TensorBoard folder).
@@ -24,3 +26,14 @@ TOTAL_TIMESTEPS_OPTION = click.option(
     help="The total_timesteps the runs were started with: a run still training is judged as the share "
     "of it done so far (the rules that wait for a quarter or half of a run count from this).",
 )
+
+
+def stated_hyperparams(env_id: str | None, total_timesteps: int | None) -> dict[str, Any]:
+    """What ``--env`` and ``--total-timesteps`` state, under the hyperparameter names the rules
+    read (``env_id``, ``planned_timesteps``); only the options given."""
+    stated: dict[str, Any] = {}
+    if env_id:
+        stated["env_id"] = env_id
+    if total_timesteps:
+        stated["planned_timesteps"] = total_timesteps
+    return stated

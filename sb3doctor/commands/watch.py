@@ -19,7 +19,7 @@ from typing import IO, Any, Protocol
 
 import click
 
-from sb3doctor.commands.options import ENV_OPTION, TOTAL_TIMESTEPS_OPTION
+from sb3doctor.commands.options import ENV_OPTION, TOTAL_TIMESTEPS_OPTION, stated_hyperparams
 from sb3doctor.model import severity_rank
 
 
@@ -99,11 +99,7 @@ def watch_command(
     """
     from sb3doctor.watch import make_evaluator
 
-    given: dict[str, Any] = {}
-    if env_id:
-        given["env_id"] = env_id
-    if total_timesteps:
-        given["planned_timesteps"] = total_timesteps
+    given = stated_hyperparams(env_id, total_timesteps)
     evaluate = make_evaluator(config=config, lang=lang, given=given)
     threshold = severity_rank(exit_on) if exit_on else None
     if path == "-":

@@ -44,6 +44,8 @@ KEY_METRICS: tuple[str, ...] = (
 )
 _MAX_ROWS = 12
 _MARKS = {"error": "✗", "warning": "!", "info": "i"}
+#: What the run header says while no env is known: the one option that would name it.
+ENV_UNKNOWN = "env unknown (give --env)"
 
 
 def sparkline(values: Sequence[float], width: int = 24) -> str:
@@ -87,7 +89,7 @@ def event_line(event: WatchEvent) -> str:
     if event.kind == "finding_cleared" and f is not None:
         return f"{head} ✓ cleared {f.rule} {f.name}{step}"
     if event.kind == "run_started":
-        env = event.extra.get("env") or "env unknown (give --env)"
+        env = event.extra.get("env") or ENV_UNKNOWN
         return f"{head} started ({event.algo or 'algorithm unknown'}, {env}, {event.path})"
     if event.kind == "run_finished":
         reason = event.extra.get("reason", "")
@@ -190,7 +192,7 @@ class Dashboard:
             lines.append(Text("✓ no active findings", style="green"))
         speed = state.steps_per_second()
         env = run.hyperparams.get("env_id")
-        env_text = env if isinstance(env, str) and env else "env unknown (give --env)"
+        env_text = env if isinstance(env, str) and env else ENV_UNKNOWN
         title = f"{state.name} · {run.algo or '?'} · {env_text} · step {state.last_step or 0:,}"
         if speed is not None:
             title += f" · {speed:,.0f} steps/s"

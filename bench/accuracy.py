@@ -481,6 +481,7 @@ def main() -> int:
                         "findings": [f.to_dict() for f in final[rid]],
                         "cuts": {str(c): sorted(at_cut[c][rid]) for c in CUTS},
                         "detect_at": detect_at[rid],
+                        "warned_anywhere": sorted(warned_anywhere.get(rid, set())),
                         "zen_rl": sorted(peer.get(rid, set())),
                     }
                     for rid in sorted(labels)

@@ -12,7 +12,8 @@ changes (``specs.FRESH4``) and ``fresh5`` seventh seeds trained in round 5 befor
 changes were made on ``dev`` (``specs.FRESH5``) and ``fresh6`` eighth seeds trained after
 ``fresh5`` had been scored, before the changes made after it (``specs.FRESH6``) and ``fresh7``
 ninth seeds trained before round 7's rule changes (``specs.FRESH7``) and ``fresh8`` tenth
-seeds trained before round 8's (``specs.FRESH8``) and ``wide``
+seeds trained before round 8's (``specs.FRESH8``) and ``fresh9`` eleventh seeds trained before
+round 9's (``specs.FRESH9``) and ``wide``
 (algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
 (``specs.WIDE2``), each scored once when it was new.
 By default only ``test`` is scored.
@@ -227,7 +228,7 @@ def main() -> int:
         "--split",
         choices=(
             *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
-            *("fresh8", "wide", "wide2", "dev", "all"),
+            *("fresh8", "fresh9", "wide", "wide2", "dev", "all"),
         ),
         default="test",
     )

@@ -36,6 +36,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH6_IDS,
     FRESH7_IDS,
     FRESH8_IDS,
+    FRESH9_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
     WIDE2_IDS,
@@ -78,6 +79,7 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh6", FRESH6_IDS),
     ("fresh7", FRESH7_IDS),
     ("fresh8", FRESH8_IDS),
+    ("fresh9", FRESH9_IDS),
     ("wide", WIDE_IDS),
     ("wide2", WIDE2_IDS),
 )
@@ -92,7 +94,8 @@ def split_of(run_id: str) -> str:
     changes and scored after them (``specs.FRESH5``), ``fresh6`` for the eighth seeds trained
     after ``fresh5`` was scored (``specs.FRESH6``), ``fresh7`` for the ninth seeds trained
     before round 7's rule changes (``specs.FRESH7``), ``fresh8`` for the tenth seeds trained
-    before round 8's (``specs.FRESH8``), ``wide`` for round 6's (algorithm, env)
+    before round 8's (``specs.FRESH8``), ``fresh9`` for the eleventh seeds trained before
+    round 9's (``specs.FRESH9``), ``wide`` for round 6's (algorithm, env)
     pairs that no earlier run trains (``specs.WIDE``) and ``wide2`` for their second seeds
     (``specs.WIDE2``); otherwise ``test`` for half of the runs by a
     fixed hash of the id, ``dev`` for the rest."""

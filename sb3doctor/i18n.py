@@ -18,6 +18,12 @@ _TEXTS: dict[str, dict[str, str]] = {
     "steps": {"en": "timesteps", "zh": "时间步"},
     "sources": {"en": "sources", "zh": "数据来源"},
     "no_problems": {"en": "no problems found", "zh": "未发现问题"},
+    "too_little_data": {
+        "en": "too early to judge: {updates} training updates and {episodes} episodes logged (the checks "
+        "need {min_updates} updates or {min_episodes} episodes); no finding does not mean healthy",
+        "zh": "现在判断为时过早：只记录了 {updates} 次训练更新和 {episodes} 个回合"
+        "（检查至少需要 {min_updates} 次更新或 {min_episodes} 个回合）；没有诊断结果不代表运行正常",
+    },
     "findings": {"en": "findings", "zh": "诊断结果"},
     "evidence": {"en": "evidence", "zh": "证据"},
     "advice": {"en": "advice", "zh": "建议"},

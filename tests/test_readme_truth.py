@@ -44,12 +44,22 @@ def _analyze_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, A
 
 def test_documented_json_schema_is_the_real_output(capsys: pytest.CaptureFixture[str]) -> None:
     schema = documented_schema()
-    assert set(schema) == {"document", "run", "env", "finding", "advice", "expectation", "summary"}
+    assert set(schema) == {
+        "document",
+        "run",
+        "env",
+        "judged_on",
+        "finding",
+        "advice",
+        "expectation",
+        "summary",
+    }
     doc = _analyze_json(capsys, "--expect", "rollout/ep_rew_mean:last>=475")
     assert set(doc) == schema["document"]
     run = doc["runs"][0]
     assert set(run) == schema["run"]
     assert set(run["env"]) == schema["env"]
+    assert set(run["judged_on"]) == schema["judged_on"]
     findings = run["findings"] + doc["findings"]
     assert findings and all(set(f) == schema["finding"] for f in findings)
     advice = [a for f in findings for a in f["advice"]]

@@ -211,6 +211,16 @@ def build_report(
     )
 
 
+def _clean(run: Run, lang: str, tag: str) -> str:
+    """A run without findings: "no problems found", or "too early to judge" when it holds too
+    little for any check (see :meth:`sb3doctor.reporters.RunReport.clean_text`)."""
+    from sb3doctor.reporters import RunReport
+
+    rr = RunReport(run)
+    cls = "ok" if rr.evidence().enough else "early"
+    return f'<{tag} class="{cls}">{escape(rr.clean_text(lang))}</{tag}>'
+
+
 def _severity(f: Finding, lang: str) -> str:
     return f'<span class="sev sev-{escape(f.severity)}">{escape(t(f.severity, lang))}</span>'
 
@@ -239,11 +249,7 @@ def _summary(
                 f'<li class="{cls}">{_severity(f, lang)} '
                 f'<a href="#{_anchor(rid, i)}">{escape(f.rule)}</a></li>'
             )
-        found = (
-            f'<ul class="flist">{"".join(items)}</ul>'
-            if items
-            else f'<span class="ok">{t("no_problems", lang)}</span>'
-        )
+        found = f'<ul class="flist">{"".join(items)}</ul>' if items else _clean(run, lang, "span")
         body.append(
             f'<tr><td><a href="#{rid}">{escape(run.name)}</a></td><td>{escape(run.algo or "?")}</td>'
             f"<td>{escape(envs[id(run)] or '-')}</td><td>{rng[1] if rng else 0:,}</td>"
@@ -334,11 +340,7 @@ def _run_section(
             + (f'<ul class="advice">{advice}</ul>' if advice else "")
             + "</li>"
         )
-    found = (
-        f'<ol class="findings">{"".join(items)}</ol>'
-        if items
-        else f'<p class="ok">{t("no_problems", lang)}</p>'
-    )
+    found = f'<ol class="findings">{"".join(items)}</ol>' if items else _clean(run, lang, "p")
     hp_rows = "".join(
         f"<tr><td><code>{escape(str(k))}</code></td><td>{escape(_value(v))}</td>"
         f'<td class="src src-{s.replace(" ", "-").replace(".", "-")}">'

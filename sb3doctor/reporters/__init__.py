@@ -65,6 +65,36 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+#: The least a run must hold before "no problems found" means something: the fewest training
+#: updates (points of a ``train/*`` metric) and episodes any rule judges on (the dynamics rules
+#: need 3 updates, the return rules 5 episodes or tables).
+MIN_UPDATES = 3
+MIN_EPISODES = 5
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How much a run's verdict rests on: its logged training updates and episodes."""
+
+    updates: int
+    episodes: int
+
+    @property
+    def enough(self) -> bool:
+        """Whether any rule had enough to judge (else a clean run is "too early to judge")."""
+        return self.updates >= MIN_UPDATES or self.episodes >= MIN_EPISODES
+
+
+def run_evidence(run: Run) -> Evidence:
+    """The training updates (the longest ``train/*`` series) and episodes (monitor.csv's, else
+    the tables of SB3's running ``rollout/ep_rew_mean``) ``run`` holds."""
+    updates = max((len(s) for name, s in run.metrics.items() if name.startswith("train/")), default=0)
+    episodes = next(
+        (len(run.metrics[m]) for m in ("episode/reward", "rollout/ep_rew_mean") if m in run.metrics), 0
+    )
+    return Evidence(updates, episodes)
+
+
 @dataclass
 class RunReport:
     """One run and what the rules found on it (sorted worst first)."""
@@ -77,6 +107,23 @@ class RunReport:
 
     def __post_init__(self) -> None:
         self.findings = sort_findings(self.findings)
+
+    def evidence(self) -> Evidence:
+        """What the verdict rests on (see :func:`run_evidence`)."""
+        return run_evidence(self.run)
+
+    def clean_text(self, lang: str) -> str:
+        """What a run without findings is told: "no problems found", or, when it holds too
+        little for any rule to judge (a run stopped or crashed before its first table), that
+        it is too early to judge, so that no reader takes silence for health."""
+        from sb3doctor.i18n import t
+
+        ev = self.evidence()
+        if ev.enough:
+            return t("no_problems", lang)
+        return t("too_little_data", lang).format(
+            updates=ev.updates, episodes=ev.episodes, min_updates=MIN_UPDATES, min_episodes=MIN_EPISODES
+        )
 
 
 @dataclass

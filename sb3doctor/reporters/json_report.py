@@ -55,6 +55,12 @@ def to_document(report: Report) -> dict[str, Any]:
                 "hyperparams": _clean(run.hyperparams),
                 "warnings": list(run.warnings),
                 "findings": [_clean(f.to_dict()) for f in rr.findings],
+                # what the verdict rests on; "enough": false means too early to judge
+                "judged_on": {
+                    "updates": (ev := rr.evidence()).updates,
+                    "episodes": ev.episodes,
+                    "enough": ev.enough,
+                },
             }
         )
     doc: dict[str, Any] = {"version": VERSION, "runs": runs}

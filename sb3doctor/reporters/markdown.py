@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sb3doctor.model import Finding, severity_rank
-from sb3doctor.reporters import Report
+from sb3doctor.reporters import Report, RunReport
 from sb3doctor.reporters.ci_common import Suite, display_path, fmt_number, suites
 
 TEXT = {
@@ -153,10 +153,17 @@ def render(report: Report, *, lang: str = "en", **_: Any) -> str:
     any_finding = False
     for suite in suites(report):
         findings = [c.finding for c in suite.cases if c.finding is not None]
-        if not findings and not suite.warnings:
+        # a run too short for any check is said to be so, not left out as if it were clean
+        too_early = None
+        if suite.run is not None and not findings:
+            clean = RunReport(suite.run)
+            too_early = None if clean.evidence().enough else clean.clean_text(lang)
+        if not findings and not suite.warnings and too_early is None:
             continue
         any_finding = True
         out += _suite_section(suite, findings, t)
+        if too_early is not None:
+            out += [f"_{_inline(too_early)}_", ""]
     if not any_finding:
         out += [t["no_findings"], ""]
     return "\n".join(out).rstrip("\n") + "\n"

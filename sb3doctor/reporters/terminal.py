@@ -291,7 +291,8 @@ def render(report: Report, *, lang: str = "en", color: bool = False, width: int 
             for f in rr.findings:
                 console.print(_finding(f, lang, console.width))
         else:
-            console.print(f"  {t('no_problems', lang)}", style="bold green")
+            clean = rr.clean_text(lang)
+            console.print(f"  {clean}", style="bold green" if rr.evidence().enough else "bold yellow")
         for row in _metric_rows(rr, lang, console.width):
             console.print(row, overflow="ellipsis", no_wrap=True)
     if report.findings:

@@ -1,0 +1,88 @@
+"""A run too short for any check is told "too early to judge", never "no problems found".
+
+The crashed run is real: SAC on Pendulum at learning rate 0.1 (bench/benchmark, seed 11), which
+SB3 stopped with NaN actions after 600 steps, before its first log table: monitor.csv holds 3
+episodes and the event file no scalar. The "written so far" run is the first tables of a real
+fixture's progress.csv, as a run that has just started leaves it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sb3doctor.cli import main
+from sb3doctor.reporters import MIN_EPISODES, MIN_UPDATES, RunReport, run_evidence
+from sb3doctor.sources import read_runs
+
+ROOT = Path(__file__).resolve().parents[1]
+CRASHED = ROOT / "bench" / "benchmark" / "runs" / "diverged-sac-pendulum-lr0.1-s11"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    return code, capsys.readouterr().out
+
+
+def test_crashed_run_holds_too_little_for_any_check() -> None:
+    (run,) = read_runs(CRASHED)
+    ev = run_evidence(run)
+    assert (ev.updates, ev.episodes) == (0, 3)
+    assert not ev.enough
+    text = RunReport(run).clean_text("en")
+    assert text.startswith("too early to judge: 0 training updates and 3 episodes")
+    assert f"{MIN_UPDATES} updates or {MIN_EPISODES} episodes" in text
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "markdown"])
+def test_analyze_says_too_early_not_healthy(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run_cli(capsys, "analyze", str(CRASHED), "--fail-on", "never", "--format", fmt)
+    assert code == 0
+    assert "too early to judge" in out
+    assert "no problems found" not in out
+    assert "No findings." not in out
+
+
+def test_json_report_records_the_evidence(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run_cli(capsys, "analyze", str(CRASHED), "--fail-on", "never", "--format", "json")
+    assert code == 0
+    (run,) = json.loads(out)["runs"]
+    assert run["findings"] == []
+    assert run["judged_on"] == {"updates": 0, "episodes": 3, "enough": False}
+
+
+def test_html_report_marks_the_run_too_early(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.html"
+    code, _ = run_cli(capsys, "report", str(CRASHED), "-o", str(out))
+    assert code == 0
+    html = out.read_text(encoding="utf-8")
+    assert 'class="early">too early to judge' in html
+    assert 'class="ok"' not in html
+
+
+def test_a_run_that_has_just_started_then_one_with_enough(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first two tables of a real PPO run (progress.csv only) are too early; the whole run
+    is judged, and a clean verdict there reads "no problems found"."""
+    src = next((ROOT / "fixtures" / "ppo_cartpole").glob("PPO_*/progress.csv"))
+    lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
+    young = tmp_path / "young"
+    young.mkdir()
+    (young / "progress.csv").write_text("".join(lines[:3]), encoding="utf-8")
+    (run,) = read_runs(young)
+    assert run_evidence(run).updates == 2
+    assert not run_evidence(run).enough
+
+    whole = tmp_path / "whole"
+    shutil.copytree(src.parent, whole)
+    (run,) = read_runs(whole)
+    ev = run_evidence(run)
+    assert ev.enough and ev.updates >= MIN_UPDATES
+    code, out = run_cli(capsys, "analyze", str(whole), "--fail-on", "never")
+    assert code == 0
+    assert "no problems found" in out
+    assert "too early to judge" not in out

@@ -86,3 +86,15 @@ def test_a_run_that_has_just_started_then_one_with_enough(
     assert code == 0
     assert "no problems found" in out
     assert "too early to judge" not in out
+
+
+def test_compare_names_a_group_too_short_to_judge(capsys: pytest.CaptureFixture[str]) -> None:
+    """A group whose runs hold too little for any check is "too early to judge" in compare's
+    diagnosis column; a group with a judged run keeps its own verdict."""
+    fixture = ROOT / "fixtures" / "td3_pendulum"
+    code, table = run_cli(capsys, "compare", str(CRASHED), str(fixture), "--format", "markdown")
+    assert code == 0
+    crashed_row = next(line for line in table.splitlines() if "diverged-sac-pendulum-lr0.1-s11" in line)
+    fixture_row = next(line for line in table.splitlines() if "td3_pendulum" in line)
+    assert crashed_row.rstrip(" |").endswith("too early to judge")
+    assert "too early to judge" not in fixture_row

@@ -157,6 +157,7 @@ _LABELS = {
     SAME: {"en": "no difference", "zh": "无显著差异"},
     TOO_FEW: {"en": "too few runs (need 2+ per group)", "zh": "运行太少（每组至少 2 个）"},
     "healthy": {"en": "no problems found", "zh": "未发现问题"},
+    "too_early": {"en": "too early to judge", "zh": "现在判断为时过早"},
     "title": {
         "en": "Final return: mean of the last 10% of episodes per run ({metric})",
         "zh": "最终回报：每个运行最后 10% 回合的平均值（{metric}）",
@@ -193,6 +194,14 @@ def fmt_ci(value: float | None, ci: tuple[float, float] | None) -> str:
     return f"{fmt(value)} [{fmt(ci[0])}, {fmt(ci[1])}]"
 
 
+def _clean_verdict(runs: Sequence[Run]) -> str:
+    """``healthy`` for a group without findings, or ``too_early`` when no run of it holds
+    enough for any check (see :func:`sb3doctor.reporters.run_evidence`)."""
+    from sb3doctor.reporters import run_evidence
+
+    return "healthy" if any(run_evidence(r).enough for r in runs) else "too_early"
+
+
 def rows(
     comparisons: Sequence[Comparison], stat: str = "iqm", lang: str = "en", max_diag: int | None = None
 ) -> list[list[str]]:
@@ -217,7 +226,7 @@ def rows(
         found = [f"{r} ({n}/{len(g.runs)})" for r, _, n in g.diagnosis()]
         if max_diag is not None and len(found) > max_diag:
             found = [*found[:max_diag], f"+{len(found) - max_diag}"]
-        diag = ", ".join(found) or label("healthy", lang)
+        diag = ", ".join(found) or label(_clean_verdict(g.runs), lang)
         out.append(
             [
                 g.label,

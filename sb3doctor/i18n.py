@@ -24,6 +24,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "现在判断为时过早：只记录了 {updates} 次训练更新和 {episodes} 个回合"
         "（检查至少需要 {min_updates} 次更新或 {min_episodes} 个回合）；没有诊断结果不代表运行正常",
     },
+    "too_little_data_tables": {
+        "en": "too early to judge: {updates} training updates and {episodes} tables of episode returns "
+        "logged (the checks need {min_updates} updates or {min_episodes} tables); no finding does not "
+        "mean healthy",
+        "zh": "现在判断为时过早：只记录了 {updates} 次训练更新和 {episodes} 个回合回报表"
+        "（检查至少需要 {min_updates} 次更新或 {min_episodes} 个表）；没有诊断结果不代表运行正常",
+    },
     "findings": {"en": "findings", "zh": "诊断结果"},
     "evidence": {"en": "evidence", "zh": "证据"},
     "advice": {"en": "advice", "zh": "建议"},

@@ -98,3 +98,19 @@ def test_compare_names_a_group_too_short_to_judge(capsys: pytest.CaptureFixture[
     fixture_row = next(line for line in table.splitlines() if "td3_pendulum" in line)
     assert crashed_row.rstrip(" |").endswith("too early to judge")
     assert "too early to judge" not in fixture_row
+
+
+def test_event_file_alone_counts_tables_not_episodes(tmp_path: Path) -> None:
+    """Without monitor.csv the returns come from SB3's logged tables, each a running mean over
+    up to 100 episodes: the text says tables, so 2 of them are not read as 2 episodes."""
+    src = next((ROOT / "fixtures" / "ppo_cartpole").glob("PPO_*/progress.csv"))
+    lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
+    young = tmp_path / "young"
+    young.mkdir()
+    (young / "progress.csv").write_text("".join(lines[:3]), encoding="utf-8")
+    (run,) = read_runs(young)
+    ev = run_evidence(run)
+    assert ev.episodes_are_tables and ev.episodes == 2
+    assert "2 tables of episode returns" in RunReport(run).clean_text("en")
+    (crashed,) = read_runs(CRASHED)
+    assert not run_evidence(crashed).episodes_are_tables

@@ -78,6 +78,8 @@ class Evidence:
 
     updates: int
     episodes: int
+    #: whether ``episodes`` counts SB3's logged tables of ``rollout/ep_rew_mean`` (no monitor.csv)
+    episodes_are_tables: bool = False
 
     @property
     def enough(self) -> bool:
@@ -89,10 +91,9 @@ def run_evidence(run: Run) -> Evidence:
     """The training updates (the longest ``train/*`` series) and episodes (monitor.csv's, else
     the tables of SB3's running ``rollout/ep_rew_mean``) ``run`` holds."""
     updates = max((len(s) for name, s in run.metrics.items() if name.startswith("train/")), default=0)
-    episodes = next(
-        (len(run.metrics[m]) for m in ("episode/reward", "rollout/ep_rew_mean") if m in run.metrics), 0
-    )
-    return Evidence(updates, episodes)
+    if "episode/reward" in run.metrics:
+        return Evidence(updates, len(run.metrics["episode/reward"]))
+    return Evidence(updates, len(run.metrics.get("rollout/ep_rew_mean", ())), episodes_are_tables=True)
 
 
 @dataclass
@@ -121,7 +122,8 @@ class RunReport:
         ev = self.evidence()
         if ev.enough:
             return t("no_problems", lang)
-        return t("too_little_data", lang).format(
+        key = "too_little_data_tables" if ev.episodes_are_tables else "too_little_data"
+        return t(key, lang).format(
             updates=ev.updates, episodes=ev.episodes, min_updates=MIN_UPDATES, min_episodes=MIN_EPISODES
         )
 

@@ -15,11 +15,26 @@ from pathlib import Path
 import pytest
 
 from sb3doctor.cli import main
+from sb3doctor.model import Run
 from sb3doctor.reporters import MIN_EPISODES, MIN_UPDATES, RunReport, run_evidence
 from sb3doctor.sources import read_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 CRASHED = ROOT / "bench" / "benchmark" / "runs" / "diverged-sac-pendulum-lr0.1-s11"
+
+
+#: A real PPO run's progress.csv (rl-zoo's CartPole settings, 97 tables).
+PPO_PROGRESS = next((ROOT / "fixtures" / "ppo_cartpole").glob("PPO_*/progress.csv"))
+
+
+def young_run(tmp_path: Path) -> Run:
+    """The run as its first two tables leave it: a progress.csv with its header and 2 rows."""
+    lines = PPO_PROGRESS.read_text(encoding="utf-8").splitlines(keepends=True)
+    young = tmp_path / "young"
+    young.mkdir()
+    (young / "progress.csv").write_text("".join(lines[:3]), encoding="utf-8")
+    (run,) = read_runs(young)
+    return run
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -68,17 +83,12 @@ def test_a_run_that_has_just_started_then_one_with_enough(
 ) -> None:
     """The first two tables of a real PPO run (progress.csv only) are too early; the whole run
     is judged, and a clean verdict there reads "no problems found"."""
-    src = next((ROOT / "fixtures" / "ppo_cartpole").glob("PPO_*/progress.csv"))
-    lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
-    young = tmp_path / "young"
-    young.mkdir()
-    (young / "progress.csv").write_text("".join(lines[:3]), encoding="utf-8")
-    (run,) = read_runs(young)
+    run = young_run(tmp_path)
     assert run_evidence(run).updates == 2
     assert not run_evidence(run).enough
 
     whole = tmp_path / "whole"
-    shutil.copytree(src.parent, whole)
+    shutil.copytree(PPO_PROGRESS.parent, whole)
     (run,) = read_runs(whole)
     ev = run_evidence(run)
     assert ev.enough and ev.updates >= MIN_UPDATES
@@ -103,12 +113,7 @@ def test_compare_names_a_group_too_short_to_judge(capsys: pytest.CaptureFixture[
 def test_event_file_alone_counts_tables_not_episodes(tmp_path: Path) -> None:
     """Without monitor.csv the returns come from SB3's logged tables, each a running mean over
     up to 100 episodes: the text says tables, so 2 of them are not read as 2 episodes."""
-    src = next((ROOT / "fixtures" / "ppo_cartpole").glob("PPO_*/progress.csv"))
-    lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
-    young = tmp_path / "young"
-    young.mkdir()
-    (young / "progress.csv").write_text("".join(lines[:3]), encoding="utf-8")
-    (run,) = read_runs(young)
+    run = young_run(tmp_path)
     ev = run_evidence(run)
     assert ev.episodes_are_tables and ev.episodes == 2
     assert "2 tables of episode returns" in RunReport(run).clean_text("en")

@@ -15,7 +15,8 @@ ninth seeds trained before round 7's rule changes (``specs.FRESH7``) and ``fresh
 seeds trained before round 8's (``specs.FRESH8``) and ``fresh9`` eleventh seeds trained before
 round 9's (``specs.FRESH9``) and ``wide``
 (algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
-(``specs.WIDE2``), each scored once when it was new.
+(``specs.WIDE2``) and ``wide3`` round 9's new pairs (``specs.WIDE3``), each scored once when it
+was new.
 By default only ``test`` is scored.
 
 For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
@@ -228,7 +229,7 @@ def main() -> int:
         "--split",
         choices=(
             *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
-            *("fresh8", "fresh9", "wide", "wide2", "dev", "all"),
+            *("fresh8", "fresh9", "wide", "wide2", "wide3", "dev", "all"),
         ),
         default="test",
     )

@@ -40,6 +40,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH_IDS,
     HOLDOUT_IDS,
     WIDE2_IDS,
+    WIDE3_IDS,
     WIDE_IDS,
     RunSpec,
 )
@@ -84,6 +85,7 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh9", FRESH9_IDS),
     ("wide", WIDE_IDS),
     ("wide2", WIDE2_IDS),
+    ("wide3", WIDE3_IDS),
 )
 
 
@@ -98,9 +100,9 @@ def split_of(run_id: str) -> str:
     before round 7's rule changes (``specs.FRESH7``), ``fresh8`` for the tenth seeds trained
     before round 8's (``specs.FRESH8``), ``fresh9`` for the eleventh seeds trained before
     round 9's (``specs.FRESH9``), ``wide`` for round 6's (algorithm, env)
-    pairs that no earlier run trains (``specs.WIDE``) and ``wide2`` for their second seeds
-    (``specs.WIDE2``); otherwise ``test`` for half of the runs by a
-    fixed hash of the id, ``dev`` for the rest."""
+    pairs that no earlier run trains (``specs.WIDE``), ``wide2`` for their second seeds
+    (``specs.WIDE2``) and ``wide3`` for round 9's new pairs (``specs.WIDE3``); otherwise
+    ``test`` for half of the runs by a fixed hash of the id, ``dev`` for the rest."""
     held_out = next((name for name, ids in HELD_OUT if run_id in ids), None)
     if held_out is not None:
         return held_out

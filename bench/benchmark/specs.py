@@ -742,5 +742,36 @@ SPECS += WIDE2
 #: after WIDE is added.
 FRESH9, FRESH9_IDS = _reseeded(11)
 
+#: Round 9: the `wide3` split, more (algorithm, env) pairs that no earlier run trains, one seed
+#: each (13), chosen and trained after round 9's rule changes and scored once: rl-zoo's QR-DQN on
+#: LunarLander and on MountainCar, TRPO on MountainCar, MountainCarContinuous and (a new env)
+#: LunarLanderContinuous; and four of the benchmark's fault families on the TRPO pairs, which
+#: train fast: rewards x1000 (VecNormalize off, as in `wide`), a linear critic, no time limit,
+#: and gamma 0.3.
+LLC = "LunarLanderContinuous-v3"
+
+
+def _wide3(
+    name: str, algo: str, env: str, timesteps: int, intended: str, overrides: dict[str, Any], **kw: Any
+) -> RunSpec:
+    return _fault(f"{name}-s13", algo, env, timesteps, intended, overrides, seed=13, **kw)
+
+
+WIDE3: list[RunSpec] = [
+    *_healthy("qrdqn", "LunarLander-v3", 100_000, seeds=(13,)),
+    *_healthy("qrdqn", "MountainCar-v0", 120_000, seeds=(13,)),
+    *_healthy("trpo", "MountainCar-v0", 100_000, seeds=(13,)),
+    *_healthy("trpo", "MountainCarContinuous-v0", 50_000, seeds=(13,)),
+    *_healthy("trpo", LLC, 100_000, seeds=(13,)),
+    _wide3("trpo-llc-x1000", "trpo", LLC, 100_000, "reward_scale_too_large",
+           {"normalize": False, "env_wrapper": SCALE}),
+    _wide3("trpo-llc-novf", "trpo", LLC, 100_000, "value_fn_poor", NO_VF),
+    _wide3("trpo-mcc-notl", "trpo", "MountainCarContinuous-v0", 50_000, "episode_stats_frozen", {},
+           env_kwargs={"max_episode_steps": 10**9}),
+    _wide3("trpo-mountaincar-gamma0.3", "trpo", "MountainCar-v0", 100_000, "reward_plateau", {"gamma": 0.3}),
+]  # fmt: skip
+WIDE3_IDS = frozenset(s.run_id for s in WIDE3)
+SPECS += WIDE3
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

@@ -682,9 +682,17 @@ HOP = "Hopper-v5"
 
 
 def _wide(
-    name: str, algo: str, env: str, timesteps: int, intended: str, overrides: dict[str, Any], **kw: Any
+    name: str,
+    algo: str,
+    env: str,
+    timesteps: int,
+    intended: str,
+    overrides: dict[str, Any],
+    seed: int = 11,
+    **kw: Any,
 ) -> RunSpec:
-    return _fault(f"{name}-s11", algo, env, timesteps, intended, overrides, seed=11, **kw)
+    """A fault run of a new (algorithm, env) pair: one seed, named ``<intended>-<name>-s<seed>``."""
+    return _fault(f"{name}-s{seed}", algo, env, timesteps, intended, overrides, seed=seed, **kw)
 
 
 WIDE: list[RunSpec] = [
@@ -751,24 +759,19 @@ FRESH9, FRESH9_IDS = _reseeded(11)
 LLC = "LunarLanderContinuous-v3"
 
 
-def _wide3(
-    name: str, algo: str, env: str, timesteps: int, intended: str, overrides: dict[str, Any], **kw: Any
-) -> RunSpec:
-    return _fault(f"{name}-s13", algo, env, timesteps, intended, overrides, seed=13, **kw)
-
-
 WIDE3: list[RunSpec] = [
     *_healthy("qrdqn", "LunarLander-v3", 100_000, seeds=(13,)),
     *_healthy("qrdqn", "MountainCar-v0", 120_000, seeds=(13,)),
     *_healthy("trpo", "MountainCar-v0", 100_000, seeds=(13,)),
     *_healthy("trpo", "MountainCarContinuous-v0", 50_000, seeds=(13,)),
     *_healthy("trpo", LLC, 100_000, seeds=(13,)),
-    _wide3("trpo-llc-x1000", "trpo", LLC, 100_000, "reward_scale_too_large",
-           {"normalize": False, "env_wrapper": SCALE}),
-    _wide3("trpo-llc-novf", "trpo", LLC, 100_000, "value_fn_poor", NO_VF),
-    _wide3("trpo-mcc-notl", "trpo", "MountainCarContinuous-v0", 50_000, "episode_stats_frozen", {},
-           env_kwargs={"max_episode_steps": 10**9}),
-    _wide3("trpo-mountaincar-gamma0.3", "trpo", "MountainCar-v0", 100_000, "reward_plateau", {"gamma": 0.3}),
+    _wide("trpo-llc-x1000", "trpo", LLC, 100_000, "reward_scale_too_large",
+          {"normalize": False, "env_wrapper": SCALE}, seed=13),
+    _wide("trpo-llc-novf", "trpo", LLC, 100_000, "value_fn_poor", NO_VF, seed=13),
+    _wide("trpo-mcc-notl", "trpo", "MountainCarContinuous-v0", 50_000, "episode_stats_frozen", {},
+          seed=13, env_kwargs={"max_episode_steps": 10**9}),
+    _wide("trpo-mountaincar-gamma0.3", "trpo", "MountainCar-v0", 100_000, "reward_plateau", {"gamma": 0.3},
+          seed=13),
 ]  # fmt: skip
 WIDE3_IDS = frozenset(s.run_id for s in WIDE3)
 SPECS += WIDE3

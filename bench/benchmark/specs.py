@@ -758,7 +758,6 @@ FRESH9, FRESH9_IDS = _reseeded(11)
 #: and gamma 0.3.
 LLC = "LunarLanderContinuous-v3"
 
-
 WIDE3: list[RunSpec] = [
     *_healthy("qrdqn", "LunarLander-v3", 100_000, seeds=(13,)),
     *_healthy("qrdqn", "MountainCar-v0", 120_000, seeds=(13,)),

@@ -73,8 +73,9 @@ MIN_EPISODES = 5
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """How much a run's verdict rests on: its logged training updates and episodes."""
+class JudgedOn:
+    """How much a run's verdict rests on: its logged training updates and episodes (not to be
+    confused with a condition's :class:`sb3doctor.conditions.Evidence`)."""
 
     updates: int
     episodes: int
@@ -87,13 +88,13 @@ class Evidence:
         return self.updates >= MIN_UPDATES or self.episodes >= MIN_EPISODES
 
 
-def run_evidence(run: Run) -> Evidence:
+def run_evidence(run: Run) -> JudgedOn:
     """The training updates (the longest ``train/*`` series) and episodes (monitor.csv's, else
     the tables of SB3's running ``rollout/ep_rew_mean``) ``run`` holds."""
     updates = max((len(s) for name, s in run.metrics.items() if name.startswith("train/")), default=0)
     if "episode/reward" in run.metrics:
-        return Evidence(updates, len(run.metrics["episode/reward"]))
-    return Evidence(updates, len(run.metrics.get("rollout/ep_rew_mean", ())), episodes_are_tables=True)
+        return JudgedOn(updates, len(run.metrics["episode/reward"]))
+    return JudgedOn(updates, len(run.metrics.get("rollout/ep_rew_mean", ())), episodes_are_tables=True)
 
 
 @dataclass
@@ -109,7 +110,7 @@ class RunReport:
     def __post_init__(self) -> None:
         self.findings = sort_findings(self.findings)
 
-    def evidence(self) -> Evidence:
+    def evidence(self) -> JudgedOn:
         """What the verdict rests on (see :func:`run_evidence`)."""
         return run_evidence(self.run)
 

@@ -291,8 +291,8 @@ def render(report: Report, *, lang: str = "en", color: bool = False, width: int 
             for f in rr.findings:
                 console.print(_finding(f, lang, console.width))
         else:
-            clean = rr.clean_text(lang)
-            console.print(f"  {clean}", style="bold green" if rr.evidence().enough else "bold yellow")
+            style = "bold green" if rr.evidence().enough else "bold yellow"
+            console.print(f"  {rr.clean_text(lang)}", style=style)
         for row in _metric_rows(rr, lang, console.width):
             console.print(row, overflow="ellipsis", no_wrap=True)
     if report.findings:

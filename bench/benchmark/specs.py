@@ -775,5 +775,10 @@ WIDE3: list[RunSpec] = [
 WIDE3_IDS = frozenset(s.run_id for s in WIDE3)
 SPECS += WIDE3
 
+#: Round 10: a twelfth seed, trained at the start of round 10 before any of its rule changes and
+#: scored once, after them, into the `fresh10` split. Twelfth seeds already trained (WIDE2's runs,
+#: which end in -s12) are left out: `_reseeded` skips ids that are taken, so it runs after WIDE2.
+FRESH10, FRESH10_IDS = _reseeded(12)
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

@@ -88,6 +88,40 @@ def test_an_empty_file_beside_readable_ones_is_a_warning(
     assert "skipped" in err and "PPO_2/progress.csv: no data to analyze" in err
 
 
+def test_an_empty_event_file_beside_readable_logs_is_skipped_not_fatal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A zero-byte events.out.tfevents.* (a writer killed before its first flush, a partial
+    copy) beside the run's readable logs is named and skipped; the run is still analyzed,
+    also as one run of a parent folder. Alone it stays the one-line error, exit 2."""
+    run = tmp_path / "logs" / "PPO_1"
+    shutil.copytree(RUN, run)
+    good = next(run.glob("events.out.tfevents.*"))
+    empty = run / "events.out.tfevents.1800000000.host.1.1"
+    empty.write_bytes(b"")
+    whole = json.loads(run_cli(capsys, "analyze", str(RUN), "--format", "json", "--fail-on", "never")[1])
+    for path in (run, tmp_path / "logs"):
+        code, out, err = run_cli(capsys, "analyze", str(path), "--format", "json", "--fail-on", "never")
+        assert code == 0, err
+        (doc,) = json.loads(out)["runs"]
+        assert doc["steps"] == whole["runs"][0]["steps"]
+        assert [f["rule"] for f in doc["findings"]] == [f["rule"] for f in whole["runs"][0]["findings"]]
+        assert f"{empty}: skipped, not a TensorBoard event file (empty file)" in err
+    # an event-file-only run whose second file is empty: the first is read
+    only = tmp_path / "only" / "PPO_1"
+    only.mkdir(parents=True)
+    shutil.copy(good, only / good.name)
+    (only / empty.name).write_bytes(b"")
+    code, out, err = run_cli(capsys, "analyze", str(only), "--format", "json", "--fail-on", "never")
+    assert code == 0 and json.loads(out)["runs"][0]["steps"][1] > 0
+    assert "skipped, not a TensorBoard event file (empty file)" in err
+    # nothing else readable: exit 2 with the event file's own line
+    (only / good.name).unlink()
+    code, out, err = run_cli(capsys, "analyze", str(only))
+    assert code == 2 and out == ""
+    assert err.strip() == f"sb3doctor: error: {only / empty.name}: not a TensorBoard event file (empty file)"
+
+
 def test_control_characters_never_reach_the_terminal(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -248,6 +248,7 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
     separate: list[list[SourceData]] = []
     printed_by_file: list[tuple[Path, list[SourceData]]] = []
     skipped: list[str] = []
+    unreadable_events: list[InputError] = []
     # Stdout logs last: the full key names of the precise sources let the stdout reader map
     # keys that HumanOutputFormat truncated ("...") back to their real names.
     kinds = sorted(run_files.files, key=lambda k: k == STDOUT)
@@ -268,7 +269,15 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
             continue
         for p in paths:
             if kind == TENSORBOARD:
-                sources.append(tensorboard.read_event_file(p, strict=strict))
+                try:
+                    sources.append(tensorboard.read_event_file(p, strict=strict))
+                except InputError as exc:
+                    if strict:
+                        raise
+                    # A zero-byte or foreign file named like an event file (a writer killed
+                    # before its first flush, a partial copy) must not take down the run's
+                    # readable files: judged after the loop, once they are all read.
+                    unreadable_events.append(exc)
             elif kind == PROGRESS_CSV:
                 sources.append(progress.read_progress_csv(p))
             elif kind == PROGRESS_JSON:
@@ -286,6 +295,10 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
                     continue
                 if printed:
                     printed_by_file.append((p, printed))
+    if unreadable_events:
+        if not sources and not printed_by_file:
+            raise unreadable_events[0]  # nothing else to read: the event file's own error
+        skipped.extend(f"{exc.path}: skipped, {exc.message}" for exc in unreadable_events)
     names = _place_printed_runs(printed_by_file, sources, separate)
 
     config = _read_config(run_files.files.get(CONFIG, []))
@@ -309,7 +322,8 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
         # (Less the stdout logs whose trainings became runs of their own.)
         own = {src.path for src in sources}
         alone = {src.path for group in separate for src in group} - own
-        read = [p for p in run_files.log_files if str(p) != "-" and p not in alone]
+        unread = {Path(exc.path) for exc in unreadable_events if exc.path is not None}
+        read = [p for p in run_files.log_files if str(p) != "-" and p not in alone and p not in unread]
         run.source_files = read or run.source_files
         runs.append(run)
     for group, suffix in zip(separate, names, strict=True):

@@ -171,6 +171,16 @@ def _advice_applies(spec: Mapping[str, Any], run: Run, reference: Any) -> bool:
     return not ("hyperparams" in when and not requirements_met(when["hyperparams"], run.hyperparams))
 
 
+def _foreign(param: str, run: Run) -> bool:
+    """Advice about a constructor argument the run's algorithm does not have (``ent_coef`` for
+    TRPO), which the user could not follow."""
+    if not run.algo:
+        return False
+    from sb3doctor.knowledge import foreign_parameter
+
+    return foreign_parameter(run.algo, param)
+
+
 def is_noop(advice: Advice) -> bool:
     """Advice that would leave the value as it is (``ent_coef 0.0 -> 0.0``)."""
     cur, sug = advice.current, advice.suggested
@@ -197,7 +207,16 @@ def render_advice(
     """
     param = spec["param"]
     known = param in hyperparams
-    current = hyperparams.get(param, spec.get("default"))
+    default = spec.get("default")
+    if run is not None and run.algo:
+        from sb3doctor.knowledge import library_default
+
+        # The run's own algorithm's default beats the rule's generic one (RecurrentPPO's
+        # batch_size is 128, PPO's 64; TD3's policy_delay is already 2).
+        is_argument, library = library_default(run.algo, param)
+        if is_argument:
+            default = library
+    current = hyperparams.get(param, default)
     suggested: Any = None
     head: str
     if "set" in spec:
@@ -332,7 +351,7 @@ def evaluate_rule(
     advice = [
         render_advice(a, run.hyperparams, fields, lang, run, reference)
         for a in rule.advice
-        if _advice_applies(a, run, reference)
+        if _advice_applies(a, run, reference) and not _foreign(a["param"], run)
     ]
     return Finding(
         rule=rule.id,

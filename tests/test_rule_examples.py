@@ -117,3 +117,39 @@ def test_the_shipped_parse_matches_the_rule_files() -> None:
     shipped = json.loads((folder / SHIPPED_PARSE).read_text(encoding="utf-8"))
     assert shipped == shipped_parse(folder), "rules/parsed.json is stale: regenerate it"
     assert len(shipped) == len(RULES)
+
+
+ALGOS = (
+    "PPO",
+    "A2C",
+    "DQN",
+    "SAC",
+    "TD3",
+    "DDPG",
+    "QRDQN",
+    "TQC",
+    "TRPO",
+    "ARS",
+    "RecurrentPPO",
+    "MaskablePPO",
+    "CrossQ",
+)
+FIRE_CASES = [case for case in CASES if case.values[0].examples[case.values[1]]["expect"] == "fire"]
+
+
+@pytest.mark.parametrize(("rule", "index"), FIRE_CASES)
+def test_advice_fits_each_algorithm_the_rule_applies_to(rule: Rule, index: int) -> None:
+    """Each fire example replayed as every algorithm its rule applies to: no advice names a
+    setting that algorithm does not have (TRPO has no ent_coef), and a value not in the logs is
+    that algorithm's own library default (RecurrentPPO's batch_size 128, TD3's policy_delay 2),
+    not one assumed for every algorithm."""
+    from sb3doctor.knowledge import foreign_parameter, library_default
+
+    for algo in (a for a in ALGOS if rule.applies(a)):
+        run = example_run(rule, {**rule.examples[index], "algo": algo})
+        for finding in evaluate(run, [rule]):
+            for advice in finding.advice:
+                assert not foreign_parameter(algo, advice.param), f"{rule.id} on {algo}: {advice.text}"
+                is_argument, default = library_default(algo, advice.param)
+                if is_argument and advice.param not in run.hyperparams:
+                    assert advice.current == default, f"{rule.id} on {algo}: {advice.text}"

@@ -353,6 +353,30 @@ def sb3_default(algo: str, param: str) -> Any | None:
     return copy.deepcopy(value)
 
 
+def library_default(algo: str, param: str) -> tuple[bool, Any]:
+    """``(True, default)`` when ``param`` is a constructor argument of ``algo`` in SB3 or
+    sb3-contrib (the default may be None: PPO's ``target_kl``); ``(False, None)`` when it is not
+    one, or the algorithm is unknown."""
+    table = _defaults().get(normalize_algo(algo))
+    if not table or param not in table:
+        return False, None
+    return True, copy.deepcopy(table[param])
+
+
+@cache
+def _all_parameters() -> frozenset[str]:
+    return frozenset(p for table in _defaults().values() for p in table)
+
+
+def foreign_parameter(algo: str, param: str) -> bool:
+    """Whether ``param`` is a constructor argument of some algorithm but not of ``algo``
+    (TRPO has no ``ent_coef``, SAC no ``policy_delay``): advice to set it cannot be followed.
+    False for an unknown algorithm and for names that are no constructor argument at all
+    (``n_envs``, ``VecNormalize``, ``net_arch``)."""
+    table = _defaults().get(normalize_algo(algo))
+    return table is not None and bool(table) and param not in table and param in _all_parameters()
+
+
 @cache
 def _zoo_entry(algo: str, env_id: str) -> dict[str, Any] | None:
     """rl-zoo's stored entry for (algo, env) itself, not a copy: only read it. Atari ids without

@@ -83,10 +83,13 @@ def detect_env_id(run: Run, override: str | None = None) -> tuple[str | None, st
         if isinstance(value, str) and value:
             return value, source
     env = run.facts.get("env_id")
+    # the stdout reader says where it read the id; monitor.csv's header is the other source
+    found_in = run.facts.get("env_id_source")
+    found_in = found_in if isinstance(found_in, str) and found_in else "monitor header"
     if isinstance(env, str) and env:
-        return env, "monitor header"
+        return env, found_in
     if isinstance(env, list) and env and isinstance(env[0], str):
-        return env[0], "monitor header"
+        return env[0], found_in
     path = Path(run.path)
     if path.is_file():
         path = path.parent

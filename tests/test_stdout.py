@@ -28,6 +28,7 @@ from sb3doctor.sources.stdout import StdoutParser, read_stdout
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 
 
@@ -484,3 +485,38 @@ def test_stdin_through_the_cli(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert bad.stderr.decode().strip() == "sb3doctor: error: -: binary file, not a text log"
+
+
+def test_env_id_from_rl_zoo_banner_and_its_source() -> None:
+    """rl-zoo's train.py prints ``========== CartPole-v1 ==========`` first (data/
+    rlzoo_train_stdout.log: ``python -m rl_zoo3.train --algo ppo --env CartPole-v1 -n 3000``,
+    its output redirected to a file): the env is known from the printed output alone, and the
+    report says that is where it was found, not in a monitor header."""
+    from sb3doctor.reference import detect_env_id
+
+    (run,) = read_runs(DATA / "rlzoo_train_stdout.log")
+    assert run.algo == "PPO"
+    assert detect_env_id(run) == ("CartPole-v1", "printed output")
+    # SB3's own line for an env given by name, too
+    (legacy,) = read_runs(ROOT / "fixtures" / "stdout" / "legacy_width23.log")
+    assert detect_env_id(legacy) == ("CartPole-v1", "printed output")
+    # a banner-like line that is no env id (spaces in it) is not taken for one
+    parser = StdoutParser()
+    parser.feed("========== not an env ==========\n")
+    assert "env_id" not in parser._pending
+
+
+def test_env_id_from_a_monitor_header_keeps_its_source_beside_printed_output(tmp_path: Path) -> None:
+    """A monitor.csv and a printed log merged into one run: the monitor's header is read first,
+    and its id is reported with its own source, not with the printed output's."""
+    from sb3doctor.reference import detect_env_id
+    from sb3doctor.sources import build_run
+    from sb3doctor.sources.monitor import read_monitor
+
+    monitor = tmp_path / "monitor.csv"
+    monitor.write_text(
+        '#{"t_start": 1700000000.0, "env_id": "Acrobot-v1"}\nr,l,t\n-500.0,500,1.0\n-480.0,480,2.0\n'
+    )
+    printed = read_stdout(DATA / "rlzoo_train_stdout.log")
+    run = build_run(tmp_path, "PPO_1", [read_monitor([monitor]), *printed])
+    assert detect_env_id(run) == ("Acrobot-v1", "monitor header")

@@ -156,4 +156,5 @@ def read_monitor(paths: list[Path]) -> SourceData:
         src.facts["t_start"] = min(t_starts)
     if env_ids:
         src.facts["env_id"] = env_ids[0] if len(env_ids) == 1 else env_ids
+        src.facts["env_id_source"] = "monitor header"  # kept with the id when sources merge
     return src

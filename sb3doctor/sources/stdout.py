@@ -450,6 +450,11 @@ class StdoutParser:
             self._early_stop(s)
         elif s.startswith("Creating environment from the given name "):
             self._pending["env_id"] = s[41:].strip("'\"")
+            self._pending["env_id_source"] = "printed output"
+        elif s.startswith("========== ") and s.endswith(" ==========") and " " not in s[11:-11]:
+            # rl-zoo's train.py opens with print("=" * 10, env_id, "=" * 10)
+            self._pending["env_id"] = s[11:-11]
+            self._pending["env_id_source"] = "printed output"
         elif s.startswith("Wrapping the env with a `Monitor` wrapper"):
             self._pending["monitor_wrapped"] = True
         elif s.startswith("Traceback (most recent call last)"):

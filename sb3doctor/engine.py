@@ -208,11 +208,12 @@ def render_advice(
     param = spec["param"]
     known = param in hyperparams
     default = spec.get("default")
-    if run is not None and run.algo:
+    if "default" in spec and run is not None and run.algo:
         from sb3doctor.knowledge import library_default
 
-        # The run's own algorithm's default beats the rule's generic one (RecurrentPPO's
-        # batch_size is 128, PPO's 64; TD3's policy_delay is already 2).
+        # Where the rule assumes the library default, it is the run's own algorithm's, not the
+        # one the rule names (RecurrentPPO's batch_size is 128, PPO's 64; TD3's policy_delay is
+        # already 2). A rule without `default` keeps its advice relative ("x0.5").
         is_argument, library = library_default(run.algo, param)
         if is_argument:
             default = library

@@ -625,6 +625,18 @@ class _Watch:
         """Whether any run has produced data yet."""
         return any(s.started for s in self.runs.values())
 
+    def _drop_joined_monitor_runs(self, found: list[RunFiles]) -> None:
+        """Forget a Monitor folder watched on its own before its training's event file
+        appeared: its files now belong to that run (see ``sources.pairing``), which reads them
+        from the start, so the half-run it was is not reported beside it."""
+        claimed = {str(p) for rf in found if TENSORBOARD in rf.files for p in rf.files.get(MONITOR, [])}
+        if not claimed:
+            return
+        for key, state in list(self.runs.items()):
+            monitor_keys = [k for k in state.tails if all(part in claimed for part in k.split("|"))]
+            if monitor_keys and len(monitor_keys) == len(state.tails) and not state.finished:
+                del self.runs[key]
+
     def _finish_tails(self) -> list[WatchEvent]:
         return []
 
@@ -670,11 +682,12 @@ class Watcher(_Watch):
 
     def _discover(self) -> list[RunFiles]:
         from sb3doctor.sources import attach_add_scalars, attach_zoo_tensorboard
+        from sb3doctor.sources.pairing import attach_monitor_folders
 
         try:
             # The same runs as analyze: an rl-zoo folder with its event file, add_scalars
             # sub-folders inside their run.
-            return attach_add_scalars(attach_zoo_tensorboard(discover(self.path)))
+            return attach_monitor_folders(attach_add_scalars(attach_zoo_tensorboard(discover(self.path))))
         except NoLogFound:
             if self.path.is_dir():
                 return []  # training has not written anything yet
@@ -684,7 +697,9 @@ class Watcher(_Watch):
         """Read what was appended since the last poll; return the events it caused."""
         now = time.time() if now is None else now
         events: list[WatchEvent] = []
-        for rf in self._discover():
+        found = self._discover()
+        self._drop_joined_monitor_runs(found)
+        for rf in found:
             state = self._state(str(rf.path), rf.path, rf.name)
             if CONFIG in rf.files and not state.config:
                 state.config = _read_config(rf.files[CONFIG])

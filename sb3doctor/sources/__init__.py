@@ -27,6 +27,7 @@ from sb3doctor.sources.discover import (
 )
 from sb3doctor.sources.hyperparams import recover_hyperparams
 from sb3doctor.sources.merge import merge_sources
+from sb3doctor.sources.pairing import attach_monitor_folders
 
 __all__ = ["build_run", "make_names_unique", "read_run_files", "read_runs", "read_runs_tolerant"]
 
@@ -57,7 +58,7 @@ def read_runs_tolerant(path: str | Path, *, strict: bool = False) -> tuple[list[
     runs: list[Run] = []
     problems: list[str] = []
     first: InputError | None = None
-    for run_files in attach_add_scalars(attach_zoo_tensorboard(discover(path))):
+    for run_files in attach_monitor_folders(attach_add_scalars(attach_zoo_tensorboard(discover(path)))):
         try:
             runs.extend(read_run_files(run_files, strict=strict))
         except InputError as exc:

@@ -1,0 +1,135 @@
+"""Join a folder of Monitor files to the TensorBoard run of the same training.
+
+The two layouts of SB3's own documentation put one training's logs in two folders::
+
+    env = Monitor(env, log_dir)                       # log_dir/monitor.csv
+    model = PPO("MlpPolicy", env, tensorboard_log=log_dir)   # log_dir/PPO_1/events...
+
+    env = make_vec_env(env_id, 4, monitor_dir="run/monitor")  # run/monitor/0.monitor.csv ...
+    model = PPO("MlpPolicy", env, tensorboard_log="run/tb")   # run/tb/PPO_1/events...
+
+Read apart, they are two half-runs: the episodes (and the env id in the Monitor header) in
+one, the training metrics in the other. The Monitor files are given to the event-file run
+whose training they recorded, told by wall-clock time: SB3 creates the event file when
+``learn()`` starts (its name holds that time), which falls between the Monitor's ``t_start``
+(its header) and its last episode. They are joined only when exactly one such run matches, so
+that a Monitor folder reused by several trainings, or unrelated runs side by side, stay apart.
+
+``EvalCallback(eval_env, log_path="run/eval")`` writes ``evaluations.npz``, which holds no
+wall-clock time: a folder holding only that joins the event-file run beside it when there is
+exactly one (``run/tb/PPO_1``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sb3doctor.sources.discover import EVALUATIONS, MONITOR, TENSORBOARD, RunFiles
+
+#: Seconds of slack around the Monitor's time span: the file name holds whole seconds, and an
+#: event file may be created a little after the last episode of a run that has just started.
+_SLACK_S = 60.0
+#: Bytes read from the end of a Monitor file to find its last episode.
+_TAIL_BYTES = 8192
+
+
+def attach_monitor_folders(found: list[RunFiles]) -> list[RunFiles]:
+    """``found`` with each Monitor-only folder (and EvalCallback-only folder) moved into the
+    event-file run it belongs to.
+
+    Candidates are the event-file runs inside the Monitor folder (``log_dir/PPO_1``), else
+    those inside its parent (``run/tb/PPO_1`` beside ``run/monitor``).
+    """
+    monitors = [rf for rf in found if rf.error is None and set(rf.files) == {MONITOR}]
+    if not monitors and not any(set(rf.files) == {EVALUATIONS} for rf in found):
+        return found
+    tensorboard = [
+        rf for rf in found if rf.error is None and TENSORBOARD in rf.files and MONITOR not in rf.files
+    ]
+    joined: set[int] = set()
+    claimed: set[int] = set()
+    for monitor in monitors:
+        window = _monitor_window(monitor.files[MONITOR])
+        if window is None:
+            continue
+        for scope in (monitor.path, monitor.path.parent):
+            inside = [rf for rf in tensorboard if id(rf) not in claimed and _is_inside(rf.path, scope)]
+            if not inside:
+                continue
+            matching = [rf for rf in inside if _started_within(rf, window)]
+            if len(matching) == 1:
+                (target,) = matching
+                for path in monitor.files[MONITOR]:
+                    target.add(MONITOR, path)
+                joined.add(id(monitor))
+                claimed.add(id(target))
+            break  # the nearest scope with candidates decides, matched or not
+    for evaluations in (rf for rf in found if rf.error is None and set(rf.files) == {EVALUATIONS}):
+        for scope in (evaluations.path, evaluations.path.parent):
+            inside = [rf for rf in tensorboard if _is_inside(rf.path, scope)]
+            if len(inside) == 1:
+                for path in evaluations.files[EVALUATIONS]:
+                    inside[0].add(EVALUATIONS, path)
+                joined.add(id(evaluations))
+            if inside:
+                break
+    return [rf for rf in found if id(rf) not in joined]
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    return path != folder and folder in path.parents
+
+
+def _started_within(run: RunFiles, window: tuple[float, float]) -> bool:
+    """Whether the run's first event file was created while the Monitor was recording."""
+    times = [_created(p) for p in run.files[TENSORBOARD]]
+    known = [t for t in times if t is not None]
+    if not known:
+        return False
+    start, end = window
+    return start - _SLACK_S <= min(known) <= end + _SLACK_S
+
+
+def _created(event_file: Path) -> float | None:
+    """The creation time in an event file's name: ``events.out.tfevents.<time>.<host>...``."""
+    parts = event_file.name.split(".")
+    try:
+        return float(parts[3])
+    except (IndexError, ValueError):
+        return None
+
+
+def _monitor_window(paths: list[Path]) -> tuple[float, float] | None:
+    """Wall-clock span the Monitor files recorded: their earliest ``t_start`` to their latest
+    episode end (``t_start`` + the last row's ``t``); None if a header cannot be read (the
+    folder is then left as it is, and its own reading reports the problem)."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                head = fh.readline(4096)
+                columns = fh.readline(4096).decode("utf-8", "replace").strip().split(",")
+                fh.seek(0, 2)
+                size = fh.tell()
+                fh.seek(max(0, size - _TAIL_BYTES))
+                tail = fh.read().splitlines()
+            if not head.startswith(b"#"):
+                return None
+            t_start = float(json.loads(head[1:])["t_start"])
+        except (OSError, ValueError, KeyError, TypeError, OverflowError):
+            return None  # read, and reported, with the folder itself
+        last = 0.0
+        if "t" in columns:
+            index = columns.index("t")
+            for line in reversed(tail):
+                fields = line.decode("utf-8", "replace").split(",")
+                try:
+                    last = float(fields[index])
+                    break
+                except (IndexError, ValueError):
+                    continue  # the header row, or a row cut by a writer still at work
+        starts.append(t_start)
+        ends.append(t_start + last)
+    return (min(starts), max(ends)) if starts else None

@@ -1,0 +1,109 @@
+"""One training, one run: Monitor files and EvalCallback's evaluations.npz written to folders of
+their own are joined to the TensorBoard run of the same training (``sources.pairing``).
+
+The logs are written by real, tiny SB3 trainings (about a second each) in the two layouts of
+SB3's documentation: ``Monitor(env, log_dir)`` with ``tensorboard_log=log_dir``, and
+``make_vec_env(monitor_dir=...)`` with ``tensorboard_log`` and ``EvalCallback(log_path=...)``
+in sibling folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import EvalCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.monitor import Monitor
+
+from sb3doctor.cli import main
+from sb3doctor.sources import read_runs
+from sb3doctor.watch import Watcher
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("layouts")
+    # Monitor(env, log_dir) and tensorboard_log=log_dir: log_dir/train.monitor.csv, log_dir/PPO_1/
+    log_dir = root / "monitor_beside"
+    log_dir.mkdir()
+    env = Monitor(gym.make("CartPole-v1"), str(log_dir / "train"))
+    PPO("MlpPolicy", env, n_steps=256, seed=0, tensorboard_log=str(log_dir)).learn(1024)
+    # make_vec_env(monitor_dir=run/monitor), tensorboard_log=run/tb, EvalCallback(log_path=run/eval)
+    run = root / "makevec"
+    venv = make_vec_env("CartPole-v1", n_envs=2, monitor_dir=str(run / "monitor"), seed=0)
+    eval_env = make_vec_env("CartPole-v1", n_envs=1, seed=1)
+    evaluation = EvalCallback(eval_env, eval_freq=256, n_eval_episodes=2, log_path=str(run / "eval"))
+    model = PPO("MlpPolicy", venv, n_steps=128, seed=0, tensorboard_log=str(run / "tb"))
+    model.learn(1024, callback=evaluation)
+    return root
+
+
+def test_monitor_beside_tensorboard_log_is_one_run(layouts: Path) -> None:
+    (run,) = read_runs(layouts / "monitor_beside")
+    assert run.name == "PPO_1" and run.algo == "PPO"
+    assert {"monitor", "tensorboard"} <= set(run.sources)
+    assert run.facts["env_id"] == "CartPole-v1"  # the Monitor header names the env
+    assert len(run.metrics["episode/reward"]) > 5 and len(run.metrics["train/value_loss"]) >= 3
+
+
+def test_make_vec_env_monitor_dir_and_eval_log_path_join_the_run(layouts: Path) -> None:
+    (run,) = read_runs(layouts / "makevec")
+    assert run.name == "tb/PPO_1"
+    assert {"evaluations", "monitor", "tensorboard"} <= set(run.sources)
+    assert len([p for p in run.source_files if p.name.endswith("monitor.csv")]) == 2
+    assert run.facts["env_id"] == "CartPole-v1"
+
+
+def test_the_cli_reports_one_run_with_its_env(layouts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", str(layouts), "--format", "json", "--fail-on", "never"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    runs = {r["name"]: r for r in doc["runs"]}
+    assert sorted(runs) == ["makevec/tb/PPO_1", "monitor_beside/PPO_1"]
+    assert all(r["env"]["id"] == "CartPole-v1" for r in runs.values())
+
+
+def test_a_monitor_from_another_time_stays_apart(layouts: Path, tmp_path: Path) -> None:
+    """The same files, but the event file's name says it was created a day after the Monitor's
+    last episode: not the training it recorded, so the two stay separate runs."""
+    folder = tmp_path / "monitor_beside"
+    shutil.copytree(layouts / "monitor_beside", folder)
+    (event,) = (folder / "PPO_1").glob("events.out.tfevents.*")
+    parts = event.name.split(".")
+    parts[3] = str(int(parts[3]) + 86_400)
+    event.rename(event.with_name(".".join(parts)))
+    runs = read_runs(folder)
+    assert sorted(r.name for r in runs) == ["PPO_1", "monitor_beside"]
+
+
+def test_two_trainings_in_one_monitor_window_stay_apart(layouts: Path, tmp_path: Path) -> None:
+    """A Monitor folder whose time span covers two trainings' event files (one Monitor reused
+    by two learn() calls that each started a new PPO_N): which one it recorded is not known."""
+    folder = tmp_path / "monitor_beside"
+    shutil.copytree(layouts / "monitor_beside", folder)
+    shutil.copytree(folder / "PPO_1", folder / "PPO_2")
+    assert sorted(r.name for r in read_runs(folder)) == ["PPO_1", "PPO_2", "monitor_beside"]
+
+
+def test_watch_forgets_the_monitor_half_run_once_joined(layouts: Path, tmp_path: Path) -> None:
+    """watch started before the training: the Monitor file appears first and is watched alone;
+    once the event file appears, the Monitor belongs to that run and the half-run is dropped."""
+    folder = tmp_path / "monitor_beside"
+    folder.mkdir()
+    (monitor,) = (layouts / "monitor_beside").glob("*.monitor.csv")
+    shutil.copy(monitor, folder / monitor.name)
+    watcher = Watcher(folder, lambda run: [])
+    watcher.poll()
+    assert [state.name for state in watcher.runs.values()] == ["monitor_beside"]
+    shutil.copytree(layouts / "monitor_beside" / "PPO_1", folder / "PPO_1")
+    os.utime(folder / monitor.name)
+    watcher.poll()
+    assert [state.name for state in watcher.runs.values()] == ["PPO_1"]

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sb3doctor.errors import InputError, printable
 from sb3doctor.model import Run, Series, SourceData
@@ -249,14 +251,35 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
     separate: list[list[SourceData]] = []
     printed_by_file: list[tuple[Path, list[SourceData]]] = []
     skipped: list[str] = []
-    unreadable_events: list[InputError] = []
+    unreadable: list[InputError] = []
+
+    def tolerant(read: Callable[..., SourceData], *args: Any, **kwargs: Any) -> SourceData | None:
+        """``read(*args, **kwargs)``, or None with its error kept for after the loop: a zero-byte event file
+        (a writer killed before its first flush), a Monitor file cut by a crash mid-write or an
+        evaluations.npz being saved must not take down the run's readable files. Judged once
+        they are all read: alone, the file's own error is the run's."""
+        try:
+            return read(*args, **kwargs)
+        except InputError as exc:
+            if strict:
+                raise
+            unreadable.append(exc)
+            return None
+
     # Stdout logs last: the full key names of the precise sources let the stdout reader map
     # keys that HumanOutputFormat truncated ("...") back to their real names.
     kinds = sorted(run_files.files, key=lambda k: k == STDOUT)
     for kind in kinds:
         paths = run_files.files[kind]
         if kind == MONITOR:
-            sources.append(monitor.read_monitor(paths))
+            episodes = tolerant(monitor.read_monitor, paths)
+            if episodes is None and len(paths) > 1:
+                # one bad file of a vectorised env's Monitor files: read the others
+                unreadable.pop()
+                good = [p for p in paths if tolerant(monitor.read_monitor, [p]) is not None]
+                episodes = monitor.read_monitor(good) if good else None
+            if episodes is not None:
+                sources.append(episodes)
             continue
         if kind == ZOO_CONFIG:
             continue  # hyperparameters, read below with config.json
@@ -264,25 +287,21 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
             sources.extend(_scalars_subfolder_source(p, strict) for p in paths)
             continue
         if kind == EVALUATIONS:
-            from sb3doctor.sources.zoo import read_evaluations  # numpy: only for rl-zoo folders
+            from sb3doctor.sources.zoo import read_evaluations  # numpy: only for evaluations.npz
 
-            sources.extend(read_evaluations(p) for p in paths)
+            evaluations = (tolerant(read_evaluations, p) for p in paths)
+            sources.extend(src for src in evaluations if src is not None)
             continue
         for p in paths:
-            if kind == TENSORBOARD:
-                try:
-                    sources.append(tensorboard.read_event_file(p, strict=strict))
-                except InputError as exc:
-                    if strict:
-                        raise
-                    # A zero-byte or foreign file named like an event file (a writer killed
-                    # before its first flush, a partial copy) must not take down the run's
-                    # readable files: judged after the loop, once they are all read.
-                    unreadable_events.append(exc)
-            elif kind == PROGRESS_CSV:
-                sources.append(progress.read_progress_csv(p))
-            elif kind == PROGRESS_JSON:
-                sources.append(progress.read_progress_json(p))
+            if kind in (TENSORBOARD, PROGRESS_CSV, PROGRESS_JSON):
+                if kind == TENSORBOARD:
+                    one = tolerant(tensorboard.read_event_file, p, strict=strict)
+                elif kind == PROGRESS_CSV:
+                    one = tolerant(progress.read_progress_csv, p)
+                else:
+                    one = tolerant(progress.read_progress_json, p)
+                if one is not None:
+                    sources.append(one)
             elif kind == STDOUT:
                 known = {key for src in sources for key in src.metrics}
                 try:
@@ -296,10 +315,10 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
                     continue
                 if printed:
                     printed_by_file.append((p, printed))
-    if unreadable_events:
+    if unreadable:
         if not sources and not printed_by_file:
-            raise unreadable_events[0]  # nothing else to read: the event file's own error
-        skipped.extend(f"{exc.path}: skipped, {exc.message}" for exc in unreadable_events)
+            raise unreadable[0]  # nothing else to read: the first file's own error
+        skipped.extend(f"{exc.path}: skipped, {exc.message}" for exc in unreadable)
     names = _place_printed_runs(printed_by_file, sources, separate)
 
     config = _read_config(run_files.files.get(CONFIG, []))
@@ -323,9 +342,9 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
         # (Less the stdout logs whose trainings became runs of their own.)
         own = {src.path for src in sources}
         alone = {src.path for group in separate for src in group} - own
-        unread = {Path(exc.path) for exc in unreadable_events if exc.path is not None}
-        read = [p for p in run_files.log_files if str(p) != "-" and p not in alone and p not in unread]
-        run.source_files = read or run.source_files
+        unread = {Path(exc.path) for exc in unreadable if exc.path is not None}
+        read_files = [p for p in run_files.log_files if str(p) != "-" and p not in alone and p not in unread]
+        run.source_files = read_files or run.source_files
         runs.append(run)
     for group, suffix in zip(separate, names, strict=True):
         runs.append(build_run(group[0].path, f"{run_files.name}{suffix}", group, config))

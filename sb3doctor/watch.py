@@ -580,6 +580,10 @@ class _Watch:
         self.evaluate = evaluate
         self.runs: dict[str, RunState] = {}
         self._started = time.monotonic()
+        #: Monitor file -> the run folder it was joined to (see :meth:`_keep_monitor_joins`)
+        self._monitor_owner: dict[str, str] = {}
+        #: Monitor-only folders watched as runs of their own: folder -> its Monitor files
+        self._monitor_alone: dict[str, list[str]] = {}
 
     def _state(self, key: str, path: Path, name: str) -> RunState:
         state = self.runs.get(key)
@@ -625,17 +629,38 @@ class _Watch:
         """Whether any run has produced data yet."""
         return any(s.started for s in self.runs.values())
 
-    def _drop_joined_monitor_runs(self, found: list[RunFiles]) -> None:
-        """Forget a Monitor folder watched on its own before its training's event file
-        appeared: its files now belong to that run (see ``sources.pairing``), which reads them
-        from the start, so the half-run it was is not reported beside it."""
-        claimed = {str(p) for rf in found if TENSORBOARD in rf.files for p in rf.files.get(MONITOR, [])}
-        if not claimed:
-            return
-        for key, state in list(self.runs.items()):
-            monitor_keys = [k for k in state.tails if all(part in claimed for part in k.split("|"))]
-            if monitor_keys and len(monitor_keys) == len(state.tails) and not state.finished:
-                del self.runs[key]
+    def _keep_monitor_joins(self, found: list[RunFiles]) -> list[RunFiles]:
+        """Monitor files joined to a run stay with it (``sources.pairing`` judges each poll
+        afresh, and a second ``learn()`` starting ``PPO_2`` would make the Monitor ambiguous
+        and split it off again, its episodes then reported twice); a Monitor folder watched on
+        its own before its training's event file appeared is forgotten once joined: the run
+        reads its files from the start, so the half-run it was is not reported beside it."""
+        by_path = {str(rf.path): rf for rf in found}
+        for rf in found:
+            if TENSORBOARD in rf.files:
+                for path in rf.files.get(MONITOR, []):
+                    self._monitor_owner[str(path)] = str(rf.path)
+        kept: list[RunFiles] = []
+        for rf in found:
+            owners = {self._monitor_owner.get(str(p)) for p in rf.files.get(MONITOR, [])}
+            owner_key = owners.pop() if set(rf.files) == {MONITOR} and len(owners) == 1 else None
+            owner = by_path.get(owner_key) if owner_key is not None else None
+            if owner is None:
+                if set(rf.files) == {MONITOR}:
+                    self._monitor_alone[str(rf.path)] = [str(p) for p in rf.files[MONITOR]]
+                kept.append(rf)
+                continue
+            for path in rf.files[MONITOR]:
+                if path not in owner.files.get(MONITOR, []):
+                    owner.add(MONITOR, path)
+        for key, paths in list(self._monitor_alone.items()):
+            owners = {self._monitor_owner.get(p) for p in paths}
+            if None not in owners and key not in owners:
+                del self._monitor_alone[key]
+                state = self.runs.get(key)
+                if state is not None and not state.finished:
+                    del self.runs[key]
+        return kept
 
     def _finish_tails(self) -> list[WatchEvent]:
         return []
@@ -697,9 +722,7 @@ class Watcher(_Watch):
         """Read what was appended since the last poll; return the events it caused."""
         now = time.time() if now is None else now
         events: list[WatchEvent] = []
-        found = self._discover()
-        self._drop_joined_monitor_runs(found)
-        for rf in found:
+        for rf in self._keep_monitor_joins(self._discover()):
             state = self._state(str(rf.path), rf.path, rf.name)
             if CONFIG in rf.files and not state.config:
                 state.config = _read_config(rf.files[CONFIG])

@@ -107,3 +107,89 @@ def test_watch_forgets_the_monitor_half_run_once_joined(layouts: Path, tmp_path:
     os.utime(folder / monitor.name)
     watcher.poll()
     assert [state.name for state in watcher.runs.values()] == ["PPO_1"]
+
+
+def test_a_broken_file_in_a_joined_folder_is_skipped_not_fatal(
+    layouts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Monitor file cut by a crash mid-write (NULs), or an evaluations.npz half saved, in a
+    folder joined to the run: named and skipped, the run's readable logs still analyzed."""
+    folder = tmp_path / "monitor_beside"
+    shutil.copytree(layouts / "monitor_beside", folder)
+    (monitor,) = folder.glob("*.monitor.csv")
+    with open(monitor, "ab") as fh:
+        fh.write(b"\x00" * 4096)
+    run = tmp_path / "makevec"
+    shutil.copytree(layouts / "makevec", run)
+    npz = run / "eval" / "evaluations.npz"
+    npz.write_bytes(npz.read_bytes()[:100])
+    for path, broken in ((folder, monitor), (run, npz)):
+        code, out, err = _cli(capsys, "analyze", str(path), "--format", "json", "--fail-on", "never")
+        assert code == 0, err
+        (doc,) = json.loads(out)["runs"]
+        assert doc["steps"][1] >= 1024
+        assert f"{broken}: skipped" in err
+
+
+def test_a_monitor_header_nested_too_deeply_does_not_take_the_folder_down(
+    layouts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "rec"
+    shutil.copytree(layouts / "monitor_beside" / "PPO_1", folder / "PPO_1")
+    (folder / "m").mkdir()
+    (folder / "m" / "monitor.csv").write_text("#" + "[" * 4000 + "\nr,l,t\n")
+    code, out, err = _cli(capsys, "analyze", str(folder), "--format", "json", "--fail-on", "never")
+    assert code == 0, err
+    assert [r["name"] for r in json.loads(out)["runs"]] == ["PPO_1"]
+    assert "m/monitor.csv" in err and "Traceback" not in err
+
+
+def test_monitor_folders_competing_for_one_run_both_stay_apart(layouts: Path, tmp_path: Path) -> None:
+    """An eval env's Monitor folder recording over the same time as the training's: which one
+    is the training's is not known, whatever order the folders are listed in."""
+    run = tmp_path / "makevec"
+    shutil.copytree(layouts / "makevec", run)
+    shutil.copytree(run / "monitor", run / "eval_monitor")
+    names = sorted(r.name for r in read_runs(run))
+    assert names == ["eval_monitor", "monitor", "tb/PPO_1"]
+
+
+def test_evaluations_join_only_a_run_written_while_they_were_saved(layouts: Path, tmp_path: Path) -> None:
+    run = tmp_path / "makevec"
+    shutil.copytree(layouts / "makevec", run)
+    # two eval folders for one run: which is the run's own is not known
+    shutil.copytree(run / "eval", run / "eval_det")
+    assert sorted(r.name for r in read_runs(run)) == ["eval", "eval_det", "tb/PPO_1"]
+    shutil.rmtree(run / "eval_det")
+    # saved a day after the run's event file was last written: another training's
+    npz = run / "eval" / "evaluations.npz"
+    later = (run / "tb" / "PPO_1").stat().st_mtime + 86_400
+    os.utime(npz, (later, later))
+    assert sorted(r.name for r in read_runs(run)) == ["eval", "tb/PPO_1"]
+    # and an event-file run deeper than two levels below the eval folder's parent is no candidate
+    other = tmp_path / "proj"
+    shutil.copytree(layouts / "makevec" / "eval", other / "eval")
+    shutil.copytree(layouts / "makevec" / "tb" / "PPO_1", other / "other" / "x" / "PPO_1")
+    assert sorted(r.name for r in read_runs(other)) == ["eval", "other/x/PPO_1"]
+
+
+def test_watch_keeps_a_joined_monitor_when_a_second_training_starts(layouts: Path, tmp_path: Path) -> None:
+    """After the join, a second learn() starting PPO_2 in the same folder makes the Monitor
+    ambiguous for analyze's pairing; watch keeps it with the run it was joined to rather than
+    reporting its episodes twice."""
+    folder = tmp_path / "monitor_beside"
+    shutil.copytree(layouts / "monitor_beside", folder)
+    watcher = Watcher(folder, lambda run: [])
+    watcher.poll()
+    assert [state.name for state in watcher.runs.values()] == ["PPO_1"]
+    shutil.copytree(folder / "PPO_1", folder / "PPO_2")
+    watcher.poll()
+    assert sorted(state.name for state in watcher.runs.values()) == ["PPO_1", "PPO_2"]
+    episodes = {s.name: len(s.run.metrics.get("episode/reward", [])) for s in watcher.runs.values()}
+    assert episodes["PPO_1"] > 5 and episodes["PPO_2"] == 0
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -16,13 +16,15 @@ whose training they recorded, told by wall-clock time: SB3 creates the event fil
 that a Monitor folder reused by several trainings, or unrelated runs side by side, stay apart.
 
 ``EvalCallback(eval_env, log_path="run/eval")`` writes ``evaluations.npz``, which holds no
-wall-clock time: a folder holding only that joins the event-file run beside it when there is
-exactly one (``run/tb/PPO_1``).
+wall-clock time: its file's modification time (the last evaluation saved) stands for it, and
+a folder holding only that file joins the event-file run beside it (``run/tb/PPO_1``) that was
+created before that time and last written after it (within the slack).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from sb3doctor.sources.discover import EVALUATIONS, MONITOR, TENSORBOARD, RunFiles
@@ -38,47 +40,69 @@ def attach_monitor_folders(found: list[RunFiles]) -> list[RunFiles]:
     """``found`` with each Monitor-only folder (and EvalCallback-only folder) moved into the
     event-file run it belongs to.
 
-    Candidates are the event-file runs inside the Monitor folder (``log_dir/PPO_1``), else
-    those inside its parent (``run/tb/PPO_1`` beside ``run/monitor``).
+    Candidates are the event-file runs inside the folder (``log_dir/PPO_1``), else those inside
+    its parent, at most two levels down (``run/tb/PPO_1`` beside ``run/monitor``). A pair is
+    joined only when each is the other's only match, so the result does not depend on the
+    order folders are listed in: an eval env's Monitor folder recording over the same time as
+    the training's leaves both apart.
     """
     monitors = [rf for rf in found if rf.error is None and set(rf.files) == {MONITOR}]
-    if not monitors and not any(set(rf.files) == {EVALUATIONS} for rf in found):
+    evaluations = [rf for rf in found if rf.error is None and set(rf.files) == {EVALUATIONS}]
+    if not monitors and not evaluations:
         return found
-    tensorboard = [
-        rf for rf in found if rf.error is None and TENSORBOARD in rf.files and MONITOR not in rf.files
-    ]
-    joined: set[int] = set()
-    claimed: set[int] = set()
-    for monitor in monitors:
-        window = _monitor_window(monitor.files[MONITOR])
-        if window is None:
-            continue
-        for scope in (monitor.path, monitor.path.parent):
-            inside = [rf for rf in tensorboard if id(rf) not in claimed and _is_inside(rf.path, scope)]
-            if not inside:
-                continue
-            matching = [rf for rf in inside if _started_within(rf, window)]
-            if len(matching) == 1:
-                (target,) = matching
-                for path in monitor.files[MONITOR]:
-                    target.add(MONITOR, path)
-                joined.add(id(monitor))
-                claimed.add(id(target))
-            break  # the nearest scope with candidates decides, matched or not
-    for evaluations in (rf for rf in found if rf.error is None and set(rf.files) == {EVALUATIONS}):
-        for scope in (evaluations.path, evaluations.path.parent):
-            inside = [rf for rf in tensorboard if _is_inside(rf.path, scope)]
-            if len(inside) == 1:
-                for path in evaluations.files[EVALUATIONS]:
-                    inside[0].add(EVALUATIONS, path)
-                joined.add(id(evaluations))
-            if inside:
-                break
+    runs = [rf for rf in found if rf.error is None and TENSORBOARD in rf.files]
+    joined = _join(
+        monitors,
+        [rf for rf in runs if MONITOR not in rf.files],
+        lambda folder: _monitor_window(folder.files[MONITOR]),
+        _started_within,
+        MONITOR,
+    )
+    joined |= _join(
+        evaluations,
+        [rf for rf in runs if EVALUATIONS not in rf.files],
+        lambda folder: _saved_window(folder.files[EVALUATIONS]),
+        _written_across,
+        EVALUATIONS,
+    )
     return [rf for rf in found if id(rf) not in joined]
 
 
+def _join(
+    folders: list[RunFiles],
+    runs: list[RunFiles],
+    window_of: Callable[[RunFiles], tuple[float, float] | None],
+    fits: Callable[[RunFiles, tuple[float, float]], bool],
+    kind: str,
+) -> set[int]:
+    """Move each folder's files of ``kind`` into its one matching run; the ids of those moved."""
+    matches: dict[int, list[RunFiles]] = {}
+    for folder in folders:
+        window = window_of(folder)
+        if window is None:
+            continue
+        for scope in (folder.path, folder.path.parent):
+            inside = [rf for rf in runs if _is_inside(rf.path, scope)]
+            if inside:
+                matches[id(folder)] = [rf for rf in inside if fits(rf, window)]
+                break  # the nearest scope with candidates decides, matched or not
+    claims: dict[int, int] = {}
+    for found in matches.values():
+        for rf in found:
+            claims[id(rf)] = claims.get(id(rf), 0) + 1
+    joined: set[int] = set()
+    for folder in folders:
+        found = matches.get(id(folder), [])
+        if len(found) == 1 and claims[id(found[0])] == 1:
+            for path in folder.files[kind]:
+                found[0].add(kind, path)
+            joined.add(id(folder))
+    return joined
+
+
 def _is_inside(path: Path, folder: Path) -> bool:
-    return path != folder and folder in path.parents
+    """``path`` is below ``folder``, at most two levels down (``tb/PPO_1``)."""
+    return path != folder and folder in path.parents[:2]
 
 
 def _started_within(run: RunFiles, window: tuple[float, float]) -> bool:
@@ -89,6 +113,27 @@ def _started_within(run: RunFiles, window: tuple[float, float]) -> bool:
         return False
     start, end = window
     return start - _SLACK_S <= min(known) <= end + _SLACK_S
+
+
+def _written_across(run: RunFiles, saved: tuple[float, float]) -> bool:
+    """Whether the run's event files were being written when the evaluations were saved:
+    created before, last modified after (each within the slack)."""
+    created = [t for t in (_created(p) for p in run.files[TENSORBOARD]) if t is not None]
+    try:
+        written = max(p.stat().st_mtime for p in run.files[TENSORBOARD])
+    except OSError:
+        return False
+    return bool(created) and min(created) - _SLACK_S <= saved[0] and saved[1] <= written + _SLACK_S
+
+
+def _saved_window(paths: list[Path]) -> tuple[float, float] | None:
+    """When the evaluations were last saved (file modification times), as a span; None if a
+    file cannot be stat-ed."""
+    try:
+        times = [p.stat().st_mtime for p in paths]
+    except OSError:
+        return None
+    return (min(times), max(times)) if times else None
 
 
 def _created(event_file: Path) -> float | None:
@@ -118,7 +163,7 @@ def _monitor_window(paths: list[Path]) -> tuple[float, float] | None:
             if not head.startswith(b"#"):
                 return None
             t_start = float(json.loads(head[1:])["t_start"])
-        except (OSError, ValueError, KeyError, TypeError, OverflowError):
+        except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError):
             return None  # read, and reported, with the folder itself
         last = 0.0
         if "t" in columns:

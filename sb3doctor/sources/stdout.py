@@ -451,8 +451,9 @@ class StdoutParser:
         elif s.startswith("Creating environment from the given name "):
             self._pending["env_id"] = s[41:].strip("'\"")
             self._pending["env_id_source"] = "printed output"
-        elif s.startswith("========== ") and s.endswith(" ==========") and " " not in s[11:-11]:
-            # rl-zoo's train.py opens with print("=" * 10, env_id, "=" * 10)
+        elif s.startswith("========== ") and s.endswith(" ==========") and _looks_like_env_id(s[11:-11]):
+            # rl-zoo's train.py opens with print("=" * 10, env_id, "=" * 10); any other banner
+            # ("========== Training ==========") is not an env id
             self._pending["env_id"] = s[11:-11]
             self._pending["env_id_source"] = "printed output"
         elif s.startswith("Wrapping the env with a `Monitor` wrapper"):
@@ -687,3 +688,10 @@ def read_stdout(path: Path, known_keys: Iterable[str] = ()) -> list[SourceData]:
             raise InputError("SB3 stdout tables found, but none has time/total_timesteps", label)
         raise InputError("no SB3 stdout table found (expected lines like '| time/ | |')", label)
     return runs
+
+
+def _looks_like_env_id(text: str) -> bool:
+    """An id gymnasium could register (``CartPole-v1``, ``ALE/Pong-v5``, ``ns/Name-v0``)."""
+    from sb3doctor.knowledge import looks_like_env_id
+
+    return bool(text) and " " not in text and looks_like_env_id(text)

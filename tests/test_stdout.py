@@ -501,9 +501,14 @@ def test_env_id_from_rl_zoo_banner_and_its_source() -> None:
     (legacy,) = read_runs(ROOT / "fixtures" / "stdout" / "legacy_width23.log")
     assert detect_env_id(legacy) == ("CartPole-v1", "printed output")
     # a banner-like line that is no env id (spaces in it) is not taken for one
-    parser = StdoutParser()
-    parser.feed("========== not an env ==========\n")
-    assert "env_id" not in parser._pending
+    for banner in (
+        "========== not an env ==========",
+        "========== Training ==========",
+        "==========  ==========",
+    ):
+        parser = StdoutParser()
+        parser.feed(banner + "\n")
+        assert "env_id" not in parser._pending, banner
 
 
 def test_env_id_from_a_monitor_header_keeps_its_source_beside_printed_output(tmp_path: Path) -> None:

@@ -622,3 +622,31 @@ def test_env_and_total_timesteps_options_reach_the_rules(tmp_path: Path, with_en
     assert events[0]["env"] == ("Pendulum-v1" if with_env else None)
     rules = {e["finding"]["rule"] for e in events if e["event"] == "finding_raised"}
     assert ("RET-NOT-LEARNING" in rules) is with_env, rules
+
+
+CRASHED = b"Using cpu device\nTraceback (most recent call last):\nValueError: bad env\n"
+
+
+@pytest.mark.parametrize(
+    ("stdin", "said"),
+    [
+        (b"", "no SB3 stdout table found (expected"),
+        (CRASHED, "no SB3 stdout table found (expected"),
+        (b"\x00\x01\x02 not text", "binary file, not a text log"),
+    ],
+)
+def test_watch_stdin_without_any_table_is_exit_2_in_one_line(stdin: bytes, said: str) -> None:
+    """`python train.py | sb3doctor watch -` where the training crashed before its first table:
+    one line naming stdin and the problem, exit 2 (as analyze - says it), never a silent 0 that
+    a CI gate would read as a pass. Its output still passes through to stdout."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sb3doctor", "watch", "-", "--format", "jsonl"],
+        input=stdin,
+        capture_output=True,
+        env=ENV,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == stdin
+    lines = proc.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sb3doctor: error: -: ") and said in lines[0], lines

@@ -262,11 +262,13 @@ def _watch_stdin(
     pump = _Pump(sys.stdin.fileno(), sys.stdout.buffer)
     sys.stdout.flush()
     pump.start()
+    binary = False
     try:
         while True:
             # Wake as soon as the pump has bytes (latency ~ parse time), at the latest each interval.
             pump.wake.wait(interval)
             data, eof = pump.take()
+            binary = binary or b"\x00" in data
             events = watcher.feed(decoder.decode(data, final=eof)) if data or eof else []
             sink.emit(events)
             if _triggered(events, threshold):
@@ -281,4 +283,13 @@ def _watch_stdin(
         raise
     events = watcher.finish("end of input" if pump.eof else "idle")
     sink.emit(events)
+    if not watcher.any_started:
+        # The input ended (or went idle) before any SB3 table: the training crashed before its
+        # first dump, or this is not its output. Said as analyze says it, never a silent 0.
+        from sb3doctor.errors import InputError
+
+        if binary:
+            raise InputError("binary file, not a text log", "-")
+        waited = "" if pump.eof else f" within {idle_timeout:g} s (--idle-timeout)"
+        raise InputError(f"no SB3 stdout table found{waited} (expected lines like '| time/ | |')", "-")
     return 1 if _triggered(events, threshold) else 0

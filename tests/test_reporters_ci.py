@@ -439,6 +439,21 @@ def test_markdown_cell_escaping() -> None:
     assert cell("a|b\nc\\d <b>") == "a\\|b<br>c\\\\d &lt;b&gt;"
 
 
+def test_markdown_run_heading_survives_backticks_and_newlines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder name with a backtick, a pipe or a newline keeps its per-run heading one line and
+    one code span (the runs table escapes the same name for its cell)."""
+    from sb3doctor.cli import main
+
+    for name in ("pipe|b`c", "nl\nline"):
+        shutil.copytree(FIXTURES / "ppo_lr_high" / "PPO_1", tmp_path / name / "PPO_1")
+        assert main(["analyze", str(tmp_path / name), "--format", "markdown", "--fail-on", "never"]) == 0
+        headings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("####")]
+        assert len(headings) == 1 and headings[0].count("`") == 2, headings
+        assert headings[0].endswith("/PPO_1`")
+
+
 # --------------------------------------------------------------------------- all formats
 
 

@@ -178,7 +178,10 @@ _ICON = {"error": "🔴 error", "warning": "🟠 warning", "info": "🔵 info"}
 
 
 def _suite_section(suite: Suite, findings: list[Finding], t: dict[str, str]) -> list[str]:
-    out = [f"#### `{suite.name}`", ""]
+    # a backtick or newline in a folder name must not end the code span or split the heading
+    # (a pipe is harmless outside a table, and a backslash before it would show)
+    name = str(suite.name).replace("`", "'").replace("\r", " ").replace("\n", " ")
+    out = [f"#### `{name}`", ""]
     if findings:
         findings = sorted(findings, key=lambda f: (-severity_rank(f.severity), f.rule))
         out.append(_row(t["severity"], t["rule"], t["metric"], t["message"]))

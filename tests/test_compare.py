@@ -182,3 +182,29 @@ def test_group_diagnosis_counts_root_findings_once_per_run() -> None:
     roots = {f.rule for f in findings[0] if f.caused_by is None}
     assert roots and {r for r, _, _ in group.diagnosis()} == roots
     assert all(n == 1 for _, _, n in group.diagnosis())
+
+
+def test_groups_on_different_envs_are_said_to_compare_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    """CartPole returns against Pendulum returns: a warning naming each group's env; as a gate
+    (--fail-if-worse) one line and exit 2, not a verdict that passes or fails for no reason."""
+    cartpole, pendulum = RUNS / "healthy-ppo-cartpole-s1", RUNS / "healthy-sac-pendulum-s1"
+    assert main(["compare", str(cartpole), str(pendulum)]) == 0
+    err = capsys.readouterr().err
+    assert "groups compared train on different envs" in err and "CartPole-v1" in err and "Pendulum-v1" in err
+    assert main(["compare", str(cartpole), str(pendulum), "--fail-if-worse"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--fail-if-worse cannot compare returns of different envs" in lines[0]
+    # the same env in every group: nothing said
+    assert main(["compare", str(cartpole), str(RUNS / "healthy-ppo-cartpole-s2")]) == 0
+    assert "different envs" not in capsys.readouterr().err
+
+
+def test_a_group_pooling_several_envs_is_said_to_mix_scales(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mixed = _group(tmp_path, "mixed", ["healthy-ppo-cartpole-s1", "healthy-sac-pendulum-s1"])
+    same = _group(tmp_path, "same", ["healthy-ppo-cartpole-s2", "healthy-sac-pendulum-s2"])
+    assert main(["compare", str(mixed), str(same), "--fail-if-worse"]) == 0  # like with like
+    err = capsys.readouterr().err
+    assert "different envs" not in err
+    assert err.count("one group pools runs of several envs") == 2

@@ -20,6 +20,7 @@ from sb3doctor.errors import PENDING_EXIT, SB3DoctorError, printable
 
 if TYPE_CHECKING:  # pragma: no cover
     from sb3doctor.model import Finding, Run
+    from sb3doctor.report.compare import Group
 
 
 def require_report_extra(command: str, modules: tuple[str, ...]) -> None:
@@ -148,6 +149,10 @@ def compare_command(
         all_runs.extend(runs)
         built.append(cmp.make_group(printable(arg, one_line=True), runs, [f for _, f in diagnosed]))
     make_names_unique(all_runs)
+    mixed = _mixed_envs(built, env_id)
+    if mixed and fail_if_worse:
+        # A gate on returns of different tasks would pass or fail for a meaningless reason.
+        raise InputError(f"--fail-if-worse cannot compare returns of different envs ({mixed})", groups[0])
     comparisons = cmp.compare(built, stat)
     text = {
         "terminal": lambda: cmp.render_terminal(comparisons, stat, lang),
@@ -164,6 +169,18 @@ def compare_command(
         except OSError as exc:
             raise SB3DoctorError(f"cannot write the comparison ({exc.strerror})", output) from None
     click.echo(text if fmt == "json" else printable(text), nl=False)
+    if mixed:
+        click.echo(
+            f"sb3doctor: warning: the groups compared train on different envs ({mixed}): "
+            "their returns are on different scales and the verdicts compare nothing",
+            err=True,
+        )
+    for pooled in _pooled_envs(built, env_id):
+        click.echo(
+            f"sb3doctor: warning: {pooled}: one group pools runs of several envs; its IQM and mean "
+            "mix their return scales",
+            err=True,
+        )
     if fail_if_worse and too_few:
         names = ", ".join(c.group.label for c in too_few)
         click.echo(
@@ -178,3 +195,29 @@ def compare_command(
             err=True,
         )
     return code
+
+
+def _env_sets(groups: list[Group], override: str | None) -> list[tuple[str, list[str]]]:
+    """Each group's label and the envs its runs trained on (those known)."""
+    from sb3doctor.reference import detect_env_id
+
+    return [
+        (group.label, sorted({env for run in group.runs if (env := detect_env_id(run, override)[0])}))
+        for group in groups
+    ]
+
+
+def _mixed_envs(groups: list[Group], override: str | None) -> str:
+    """Empty when the groups trained on the same envs (those known); else each group's envs
+    ("logs/ppo*: CartPole-v1; logs/sac*: Pendulum-v1"). Groups that each pool the same several
+    envs (seed 1 of ten configs against seed 2 of them) compare like with like."""
+    sets = _env_sets(groups, override)
+    known = [envs for _, envs in sets if envs]
+    if all(envs == known[0] for envs in known):
+        return ""
+    return "; ".join(f"{label}: {', '.join(envs) or 'unknown'}" for label, envs in sets)
+
+
+def _pooled_envs(groups: list[Group], override: str | None) -> list[str]:
+    """The groups that pool runs of several envs: their IQM and mean mix return scales."""
+    return [f"{label} ({', '.join(envs)})" for label, envs in _env_sets(groups, override) if len(envs) > 1]

@@ -484,8 +484,12 @@ class RunState:
         findings = evaluate(run)  # first: the evaluator adds what the user stated (--env)
         if not self.started:
             self.started = True
-            env = run.hyperparams.get("env_id")
-            extra = {"sources": list(run.sources), "env": env if isinstance(env, str) else None}
+            from sb3doctor.reference import detect_env_id
+
+            # as analyze names it: --env or a config, else a Monitor header, printed output or
+            # the folder name
+            env, _ = detect_env_id(run)
+            extra = {"sources": list(run.sources), "env": env}
             events.append(self._event("run_started", now, step, extra=extra))
         current = {f.rule: f for f in findings}
         for rule, f in current.items():

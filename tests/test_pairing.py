@@ -180,8 +180,11 @@ def test_watch_keeps_a_joined_monitor_when_a_second_training_starts(layouts: Pat
     folder = tmp_path / "monitor_beside"
     shutil.copytree(layouts / "monitor_beside", folder)
     watcher = Watcher(folder, lambda run: [])
-    watcher.poll()
+    events = watcher.poll()
     assert [state.name for state in watcher.runs.values()] == ["PPO_1"]
+    # run_started names the env the joined Monitor header gives, as analyze does
+    (started,) = [e.to_dict() for e in events if e.kind == "run_started"]
+    assert started["env"] == "CartPole-v1"
     shutil.copytree(folder / "PPO_1", folder / "PPO_2")
     watcher.poll()
     assert sorted(state.name for state in watcher.runs.values()) == ["PPO_1", "PPO_2"]

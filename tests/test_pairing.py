@@ -196,3 +196,18 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     code = main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def test_a_script_run_again_into_the_same_folder_joins_the_new_run(layouts: Path, tmp_path: Path) -> None:
+    """The script ran twice into one folder: the second run rewrote the Monitor file and wrote
+    PPO_2; PPO_1's event file was created before this Monitor existed, so it is not a candidate."""
+    folder = tmp_path / "monitor_beside"
+    shutil.copytree(layouts / "monitor_beside", folder)
+    shutil.copytree(folder / "PPO_1", folder / "PPO_2")
+    (event,) = (folder / "PPO_1").glob("events.out.tfevents.*")
+    parts = event.name.split(".")
+    parts[3] = str(int(parts[3]) - 30)  # the first run, half a minute earlier
+    event.rename(event.with_name(".".join(parts)))
+    runs = {r.name: r for r in read_runs(folder)}
+    assert sorted(runs) == ["PPO_1", "PPO_2"]
+    assert "monitor" in runs["PPO_2"].sources and "monitor" not in runs["PPO_1"].sources

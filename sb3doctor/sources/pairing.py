@@ -29,9 +29,13 @@ from pathlib import Path
 
 from sb3doctor.sources.discover import EVALUATIONS, MONITOR, TENSORBOARD, RunFiles
 
-#: Seconds of slack around the Monitor's time span: the file name holds whole seconds, and an
-#: event file may be created a little after the last episode of a run that has just started.
+#: Seconds of slack after the Monitor's time span: an event file may be created a while after
+#: the last episode of a run that has just started (the model is built after the env).
 _SLACK_S = 60.0
+#: ... and before it: none is needed, as learn() comes after the Monitor's env is made, but the
+#: event file's name holds whole seconds. A script run again into the same folder (a new
+#: Monitor file, a new PPO_2) then leaves the earlier PPO_1 out.
+_EARLY_S = 2.0
 #: Bytes read from the end of a Monitor file to find its last episode.
 _TAIL_BYTES = 8192
 
@@ -112,7 +116,7 @@ def _started_within(run: RunFiles, window: tuple[float, float]) -> bool:
     if not known:
         return False
     start, end = window
-    return start - _SLACK_S <= min(known) <= end + _SLACK_S
+    return start - _EARLY_S <= min(known) <= end + _SLACK_S
 
 
 def _written_across(run: RunFiles, saved: tuple[float, float]) -> bool:

@@ -119,3 +119,21 @@ def test_event_file_alone_counts_tables_not_episodes(tmp_path: Path) -> None:
     assert "2 tables of episode returns" in RunReport(run).clean_text("en")
     (crashed,) = read_runs(CRASHED)
     assert not run_evidence(crashed).episodes_are_tables
+
+
+def test_a_clean_run_with_an_unknown_env_says_what_was_not_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Silence on a run whose env is unknown does not cover the returns (they are judged
+    against random play and rl-zoo's return): the clean verdict says so, and with --env it
+    does not."""
+    whole = tmp_path / "PPO_1"  # the whole real run's progress.csv alone: no Monitor, no config
+    whole.mkdir()
+    shutil.copy(PPO_PROGRESS, whole / "progress.csv")
+    code, out = run_cli(capsys, "analyze", str(whole), "--fail-on", "never")
+    assert code == 0 and "env: unknown" in out
+    assert (
+        "no problems found (the returns were not compared with a reference: env unknown, give --env)" in out
+    )
+    code, out = run_cli(capsys, "analyze", str(whole), "--fail-on", "never", "--env", "CartPole-v1")
+    assert code == 0 and "env unknown" not in out

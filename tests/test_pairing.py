@@ -9,6 +9,7 @@ in sibling folders.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -37,6 +38,12 @@ def layouts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     log_dir.mkdir()
     env = Monitor(gym.make("CartPole-v1"), str(log_dir / "train"))
     PPO("MlpPolicy", env, n_steps=256, seed=0, tensorboard_log=str(log_dir)).learn(1024)
+    # the same, run as `python train.py > log_dir/train.log` with verbose=1
+    logged = root / "monitor_and_log"
+    logged.mkdir()
+    env = Monitor(gym.make("CartPole-v1"), str(logged / "train"))
+    with open(logged / "train.log", "w") as out, contextlib.redirect_stdout(out):
+        PPO("MlpPolicy", env, n_steps=256, seed=0, verbose=1, tensorboard_log=str(logged)).learn(1024)
     # make_vec_env(monitor_dir=run/monitor), tensorboard_log=run/tb, EvalCallback(log_path=run/eval)
     run = root / "makevec"
     venv = make_vec_env("CartPole-v1", n_envs=2, monitor_dir=str(run / "monitor"), seed=0)
@@ -55,6 +62,15 @@ def test_monitor_beside_tensorboard_log_is_one_run(layouts: Path) -> None:
     assert len(run.metrics["episode/reward"]) > 5 and len(run.metrics["train/value_loss"]) >= 3
 
 
+def test_a_captured_stdout_log_beside_the_monitor_does_not_keep_it_apart(layouts: Path) -> None:
+    """`python train.py > log_dir/train.log`: the Monitor file still joins PPO_1, and the log,
+    the printed output of the same training, is read once as that."""
+    (run,) = read_runs(layouts / "monitor_and_log")
+    assert run.name == "PPO_1" and run.algo == "PPO"
+    assert "monitor" in run.sources and run.facts["env_id"] == "CartPole-v1"
+    assert any("train.log: the printed output of this training" in w for w in run.warnings)
+
+
 def test_make_vec_env_monitor_dir_and_eval_log_path_join_the_run(layouts: Path) -> None:
     (run,) = read_runs(layouts / "makevec")
     assert run.name == "tb/PPO_1"
@@ -67,7 +83,7 @@ def test_the_cli_reports_one_run_with_its_env(layouts: Path, capsys: pytest.Capt
     assert main(["analyze", str(layouts), "--format", "json", "--fail-on", "never"]) == 0
     doc = json.loads(capsys.readouterr().out)
     runs = {r["name"]: r for r in doc["runs"]}
-    assert sorted(runs) == ["makevec/tb/PPO_1", "monitor_beside/PPO_1"]
+    assert sorted(runs) == ["makevec/tb/PPO_1", "monitor_and_log/PPO_1", "monitor_beside/PPO_1"]
     assert all(r["env"]["id"] == "CartPole-v1" for r in runs.values())
 
 

@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from sb3doctor.sources.discover import EVALUATIONS, MONITOR, TENSORBOARD, RunFiles
+from sb3doctor.sources.discover import EVALUATIONS, MONITOR, STDOUT, TENSORBOARD, RunFiles
 
 #: Seconds of slack after the Monitor's time span: an event file may be created a while after
 #: the last episode of a run that has just started (the model is built after the env).
@@ -50,7 +50,11 @@ def attach_monitor_folders(found: list[RunFiles]) -> list[RunFiles]:
     order folders are listed in: an eval env's Monitor folder recording over the same time as
     the training's leaves both apart.
     """
-    monitors = [rf for rf in found if rf.error is None and set(rf.files) == {MONITOR}]
+    # Monitor files alone, or beside a captured stdout log (`python train.py > log_dir/train.log`):
+    # the log stays where it is, read as the printed output of the same training
+    monitors = [
+        rf for rf in found if rf.error is None and MONITOR in rf.files and set(rf.files) <= {MONITOR, STDOUT}
+    ]
     evaluations = [rf for rf in found if rf.error is None and set(rf.files) == {EVALUATIONS}]
     if not monitors and not evaluations:
         return found
@@ -79,7 +83,8 @@ def _join(
     fits: Callable[[RunFiles, tuple[float, float]], bool],
     kind: str,
 ) -> set[int]:
-    """Move each folder's files of ``kind`` into its one matching run; the ids of those moved."""
+    """Move each folder's files of ``kind`` into its one matching run; the ids of the folders
+    left with no file (a folder that also holds a stdout log keeps it)."""
     matches: dict[int, list[RunFiles]] = {}
     for folder in folders:
         window = window_of(folder)
@@ -98,9 +103,10 @@ def _join(
     for folder in folders:
         found = matches.get(id(folder), [])
         if len(found) == 1 and claims[id(found[0])] == 1:
-            for path in folder.files[kind]:
+            for path in folder.files.pop(kind):
                 found[0].add(kind, path)
-            joined.add(id(folder))
+            if not folder.files:
+                joined.add(id(folder))  # nothing left of it: it was only that training's files
     return joined
 
 

@@ -18,6 +18,11 @@ _TEXTS: dict[str, dict[str, str]] = {
     "steps": {"en": "timesteps", "zh": "时间步"},
     "sources": {"en": "sources", "zh": "数据来源"},
     "no_problems": {"en": "no problems found", "zh": "未发现问题"},
+    "no_problems_no_reference": {
+        "en": "no problems found (the returns were not compared with a reference: sb3doctor has none "
+        "for {env})",
+        "zh": "未发现问题（回报未与参考值比较：sb3doctor 没有 {env} 的参考值）",
+    },
     "no_problems_env_unknown": {
         "en": "no problems found (the returns were not compared with a reference: env unknown, give --env)",
         "zh": "未发现问题（回报未与参考值比较：环境未知，请用 --env 指定）",

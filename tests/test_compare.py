@@ -208,3 +208,22 @@ def test_a_group_pooling_several_envs_is_said_to_mix_scales(
     err = capsys.readouterr().err
     assert "different envs" not in err
     assert err.count("one group pools runs of several envs") == 2
+
+
+def test_a_gate_on_groups_of_unknown_env_says_it_cannot_check_the_task(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Event files alone (no Monitor, no config): the env is unknown, so the gate warns that it
+    cannot tell whether the groups train on the same task."""
+    groups = []
+    for name in ("healthy-ppo-cartpole-s1", "healthy-ppo-cartpole-s2"):
+        folder = tmp_path / name / "PPO_1"
+        folder.mkdir(parents=True)
+        for event in (RUNS / name).glob("events.out.tfevents.*"):
+            shutil.copy(event, folder / event.name)
+        groups.append(str(tmp_path / name))
+    main(["compare", *groups, "--fail-if-worse"])
+    err = capsys.readouterr().err
+    assert "is unknown (give --env" in err and "cannot check that the groups train on the same task" in err
+    main(["compare", *groups, "--fail-if-worse", "--env", "CartPole-v1"])
+    assert "is unknown" not in capsys.readouterr().err

@@ -137,3 +137,16 @@ def test_a_clean_run_with_an_unknown_env_says_what_was_not_judged(
     )
     code, out = run_cli(capsys, "analyze", str(whole), "--fail-on", "never", "--env", "CartPole-v1")
     assert code == 0 and "env unknown" not in out
+
+
+def test_a_clean_run_on_an_env_without_reference_numbers_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--env naming an env sb3doctor has no random-play or rl-zoo numbers for (a custom env)
+    keeps the caveat, with the env named."""
+    whole = tmp_path / "PPO_1"
+    whole.mkdir()
+    shutil.copy(PPO_PROGRESS, whole / "progress.csv")
+    code, out = run_cli(capsys, "analyze", str(whole), "--fail-on", "never", "--env", "MyReach-v0")
+    assert code == 0
+    assert "not compared with a reference: sb3doctor has none for MyReach-v0" in " ".join(out.split())

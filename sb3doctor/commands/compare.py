@@ -175,6 +175,13 @@ def compare_command(
             "their returns are on different scales and the verdicts compare nothing",
             err=True,
         )
+    unknown = [label for label, envs in _env_sets(built, env_id) if not envs]
+    if unknown and fail_if_worse:
+        click.echo(
+            f"sb3doctor: warning: the env of {', '.join(unknown)} is unknown (give --env, or keep the "
+            "Monitor files): the gate cannot check that the groups train on the same task",
+            err=True,
+        )
     for pooled in _pooled_envs(built, env_id):
         click.echo(
             f"sb3doctor: warning: {pooled}: one group pools runs of several envs; its IQM and mean "

@@ -122,12 +122,19 @@ class RunReport:
 
         ev = self.evidence()
         if ev.enough:
+            from sb3doctor.errors import printable
+            from sb3doctor.knowledge import env_reference
             from sb3doctor.reference import detect_env_id
 
-            # Without the env, "not learning" and "too early" cannot be told (they compare the
-            # returns with random play and rl-zoo's): say what the silence does not cover.
-            known = detect_env_id(self.run)[0] is not None
-            return t("no_problems" if known else "no_problems_env_unknown", lang)
+            # Without the env, or without reference numbers for it, "not learning" and "too
+            # early" cannot be told (they compare the returns with random play and rl-zoo's):
+            # say what the silence does not cover.
+            env = detect_env_id(self.run)[0]
+            if env is None:
+                return t("no_problems_env_unknown", lang)
+            if env_reference(env) is None:
+                return t("no_problems_no_reference", lang).format(env=printable(env, one_line=True))
+            return t("no_problems", lang)
         key = "too_little_data_tables" if ev.episodes_are_tables else "too_little_data"
         return t(key, lang).format(
             updates=ev.updates, episodes=ev.episodes, min_updates=MIN_UPDATES, min_episodes=MIN_EPISODES

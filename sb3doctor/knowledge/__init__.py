@@ -349,8 +349,7 @@ def sb3_default(algo: str, param: str) -> Any | None:
 
     None when the algorithm or parameter is unknown, or when the default itself is None.
     """
-    value = _defaults().get(normalize_algo(algo), {}).get(param)
-    return copy.deepcopy(value)
+    return library_default(algo, param)[1]
 
 
 def library_default(algo: str, param: str) -> tuple[bool, Any]:
@@ -374,7 +373,9 @@ def foreign_parameter(algo: str, param: str) -> bool:
     False for an unknown algorithm and for names that are no constructor argument at all
     (``n_envs``, ``VecNormalize``, ``net_arch``)."""
     table = _defaults().get(normalize_algo(algo))
-    return table is not None and bool(table) and param not in table and param in _all_parameters()
+    if not table:
+        return False
+    return param not in table and param in _all_parameters()
 
 
 @cache

@@ -221,12 +221,19 @@ def _walk(top: Path) -> list[RunFiles]:
     return runs
 
 
-def _event_file_time(path: Path) -> tuple[float, str]:
+def event_file_created(path: Path) -> float | None:
+    """The creation time in an event file's name (``events.out.tfevents.<unix time>.<host>...``),
+    or None when the name holds none."""
     parts = path.name.split(".")
     try:
-        return float(parts[3]), path.name
+        return float(parts[3])
     except (IndexError, ValueError):
-        return float("inf"), path.name
+        return None
+
+
+def _event_file_time(path: Path) -> tuple[float, str]:
+    created = event_file_created(path)
+    return (float("inf") if created is None else created), path.name
 
 
 def discover(path: str | Path) -> list[RunFiles]:

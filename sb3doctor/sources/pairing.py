@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from sb3doctor.sources.discover import EVALUATIONS, MONITOR, STDOUT, TENSORBOARD, RunFiles
+from sb3doctor.sources.discover import EVALUATIONS, MONITOR, STDOUT, TENSORBOARD, RunFiles, event_file_created
 
 #: Seconds of slack after the Monitor's time span: an event file may be created a while after
 #: the last episode of a run that has just started (the model is built after the env).
@@ -117,7 +117,7 @@ def _is_inside(path: Path, folder: Path) -> bool:
 
 def _started_within(run: RunFiles, window: tuple[float, float]) -> bool:
     """Whether the run's first event file was created while the Monitor was recording."""
-    times = [_created(p) for p in run.files[TENSORBOARD]]
+    times = [event_file_created(p) for p in run.files[TENSORBOARD]]
     known = [t for t in times if t is not None]
     if not known:
         return False
@@ -128,7 +128,7 @@ def _started_within(run: RunFiles, window: tuple[float, float]) -> bool:
 def _written_across(run: RunFiles, saved: tuple[float, float]) -> bool:
     """Whether the run's event files were being written when the evaluations were saved:
     created before, last modified after (each within the slack)."""
-    created = [t for t in (_created(p) for p in run.files[TENSORBOARD]) if t is not None]
+    created = [t for t in (event_file_created(p) for p in run.files[TENSORBOARD]) if t is not None]
     try:
         written = max(p.stat().st_mtime for p in run.files[TENSORBOARD])
     except OSError:
@@ -144,15 +144,6 @@ def _saved_window(paths: list[Path]) -> tuple[float, float] | None:
     except OSError:
         return None
     return (min(times), max(times)) if times else None
-
-
-def _created(event_file: Path) -> float | None:
-    """The creation time in an event file's name: ``events.out.tfevents.<time>.<host>...``."""
-    parts = event_file.name.split(".")
-    try:
-        return float(parts[3])
-    except (IndexError, ValueError):
-        return None
 
 
 def _monitor_window(paths: list[Path]) -> tuple[float, float] | None:

@@ -691,7 +691,8 @@ def read_stdout(path: Path, known_keys: Iterable[str] = ()) -> list[SourceData]:
 
 
 def _looks_like_env_id(text: str) -> bool:
-    """An id gymnasium could register (``CartPole-v1``, ``ALE/Pong-v5``, ``ns/Name-v0``)."""
+    """An id gymnasium could register (``CartPole-v1``, ``ALE/Pong-v5``, ``ns/Name-v0``); the
+    knowledge module is imported only when a banner is printed."""
     from sb3doctor.knowledge import looks_like_env_id
 
-    return bool(text) and " " not in text and looks_like_env_id(text)
+    return looks_like_env_id(text)

@@ -149,7 +149,8 @@ def compare_command(
         all_runs.extend(runs)
         built.append(cmp.make_group(printable(arg, one_line=True), runs, [f for _, f in diagnosed]))
     make_names_unique(all_runs)
-    mixed = _mixed_envs(built, env_id)
+    env_sets = _env_sets(built, env_id)
+    mixed = _mixed_envs(env_sets)
     if mixed and fail_if_worse:
         # A gate on returns of different tasks would pass or fail for a meaningless reason.
         raise InputError(f"--fail-if-worse cannot compare returns of different envs ({mixed})", groups[0])
@@ -175,14 +176,14 @@ def compare_command(
             "their returns are on different scales and the verdicts compare nothing",
             err=True,
         )
-    unknown = [label for label, envs in _env_sets(built, env_id) if not envs]
+    unknown = [label for label, envs in env_sets if not envs]
     if unknown and fail_if_worse:
         click.echo(
             f"sb3doctor: warning: the env of {', '.join(unknown)} is unknown (give --env, or keep the "
             "Monitor files): the gate cannot check that the groups train on the same task",
             err=True,
         )
-    for pooled in _pooled_envs(built, env_id):
+    for pooled in _pooled_envs(env_sets):
         click.echo(
             f"sb3doctor: warning: {pooled}: one group pools runs of several envs; its IQM and mean "
             "mix their return scales",
@@ -214,17 +215,17 @@ def _env_sets(groups: list[Group], override: str | None) -> list[tuple[str, list
     ]
 
 
-def _mixed_envs(groups: list[Group], override: str | None) -> str:
-    """Empty when the groups trained on the same envs (those known); else each group's envs
-    ("logs/ppo*: CartPole-v1; logs/sac*: Pendulum-v1"). Groups that each pool the same several
-    envs (seed 1 of ten configs against seed 2 of them) compare like with like."""
-    sets = _env_sets(groups, override)
+def _mixed_envs(sets: list[tuple[str, list[str]]]) -> str:
+    """Empty when the groups (as ``_env_sets`` gives them) trained on the same envs (those
+    known); else each group's envs ("logs/ppo*: CartPole-v1; logs/sac*: Pendulum-v1"). Groups
+    that each pool the same several envs (seed 1 of ten configs against seed 2 of them) compare
+    like with like."""
     known = [envs for _, envs in sets if envs]
     if all(envs == known[0] for envs in known):
         return ""
     return "; ".join(f"{label}: {', '.join(envs) or 'unknown'}" for label, envs in sets)
 
 
-def _pooled_envs(groups: list[Group], override: str | None) -> list[str]:
+def _pooled_envs(sets: list[tuple[str, list[str]]]) -> list[str]:
     """The groups that pool runs of several envs: their IQM and mean mix return scales."""
-    return [f"{label} ({', '.join(envs)})" for label, envs in _env_sets(groups, override) if len(envs) > 1]
+    return [f"{label} ({', '.join(envs)})" for label, envs in sets if len(envs) > 1]

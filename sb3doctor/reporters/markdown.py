@@ -83,10 +83,14 @@ def cell(text: object) -> str:
     return s.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
 
 
-def code(text: object) -> str:
-    """A code span for a table cell. Entities are not decoded inside code spans, so only
-    pipes (which GitHub splits cells on even there) and newlines are escaped."""
-    s = str(text).replace("|", "\\|").replace("`", "'")
+def code(text: object, *, in_table: bool = True) -> str:
+    """A code span, for a table cell or (``in_table=False``) a heading. Entities are not decoded
+    inside code spans, so only backticks and newlines are replaced, and in a table pipes
+    (which GitHub splits cells on even there) escaped; outside one a pipe is harmless and the
+    backslash before it would show."""
+    s = str(text).replace("`", "'")
+    if in_table:
+        s = s.replace("|", "\\|")
     return "`" + s.replace("\r", " ").replace("\n", " ") + "`"
 
 
@@ -179,9 +183,7 @@ _ICON = {"error": "🔴 error", "warning": "🟠 warning", "info": "🔵 info"}
 
 def _suite_section(suite: Suite, findings: list[Finding], t: dict[str, str]) -> list[str]:
     # a backtick or newline in a folder name must not end the code span or split the heading
-    # (a pipe is harmless outside a table, and a backslash before it would show)
-    name = str(suite.name).replace("`", "'").replace("\r", " ").replace("\n", " ")
-    out = [f"#### `{name}`", ""]
+    out = [f"#### {code(suite.name, in_table=False)}", ""]
     if findings:
         findings = sorted(findings, key=lambda f: (-severity_rank(f.severity), f.rule))
         out.append(_row(t["severity"], t["rule"], t["metric"], t["message"]))

@@ -827,13 +827,28 @@ def _episode_batches(ctx: Context, rolling: Series) -> EpisodeBatches | None:
 
 
 def training_start(ctx: Context) -> int | None:
-    """The step the training clock starts at: the first ``train/*`` point (the first gradient
-    update); the run's first step when only episode data was read (monitor.csv has no
-    ``train/*``); None while SB3's logger shows the run but no update yet (a warm-up)."""
+    """The step the training clock starts at: the first gradient update, where the logs show it.
+
+    Off-policy runs: the first ``train/*`` point (``learning_starts`` steps act at random before
+    it). On-policy runs: one table before it (see below). The run's first step when only
+    episode data was read (monitor.csv has no ``train/*``); None while SB3's logger shows the
+    run but no update yet (a warm-up).
+    """
+    from sb3doctor.sources.detect import ON_POLICY
+
     key = ("training_start",)
     if key not in ctx.cache:
-        firsts = [s.steps[0] for name, s in ctx.metrics.items() if name.startswith("train/") and len(s)]
-        start: int | None = min(firsts) if firsts else None
+        trains = [s.steps for name, s in ctx.metrics.items() if name.startswith("train/") and len(s)]
+        start: int | None = min(steps[0] for steps in trains) if trains else None
+        if start is not None and ctx.algo in ON_POLICY:
+            # An on-policy table carries the updates made since the previous table: SB3 writes
+            # each table before that iteration's update, every log_interval iterations (PPO 1,
+            # A2C 100). So the first update came one table before the first train/* point: PPO's
+            # first update (step n_steps * n_envs) is logged at twice that, A2C's at its 100th
+            # (step 500 with the defaults, where the true first update is step 5).
+            seconds = [steps[1] for steps in trains if len(steps) > 1 and steps[0] == start]
+            if seconds:
+                start = max(0, 2 * start - min(seconds))
         logger_seen = any(name.startswith(("rollout/", "time/")) for name in ctx.metrics)
         if start is None and ctx.step_range is not None and not logger_seen:
             start = ctx.step_range[0]

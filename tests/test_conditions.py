@@ -260,3 +260,43 @@ def test_combinators() -> None:
 def test_unknown_kind_raises() -> None:
     with pytest.raises(ValueError, match="unknown condition kind"):
         evaluate({"kind": "bogus"}, ctx(m=[1.0]))
+
+
+def test_training_clock_starts_at_the_first_update() -> None:
+    """On-policy tables carry the updates made since the previous table; off-policy ones start
+    after ``learning_starts`` of random play."""
+    from sb3doctor.conditions import training_start
+
+    def clock(algo: str, train_steps: list[int]) -> int | None:
+        metrics = {
+            "train/value_loss": Series.from_points(train_steps, [1.0] * len(train_steps)),
+            "rollout/ep_rew_mean": Series.from_points([1024, *train_steps], [1.0] * (len(train_steps) + 1)),
+        }
+        return training_start(Context(metrics, (1024, train_steps[-1]), {}, None, algo=algo))
+
+    # PPO (log_interval 1, 1024-step rollouts): the first table has no train/*, the second
+    # carries the first update, made at step 1024
+    assert clock("PPO", [2048, 3072, 4096]) == 1024
+    # A2C (log_interval 100, 5-step rollouts): the first train/* point is the 100th update
+    assert clock("A2C", [500, 1000, 1500]) == 0
+    # DQN: the first update follows learning_starts steps of random play
+    assert clock("DQN", [1105, 1321, 1702]) == 1105
+    # one logged update: nothing to tell the table spacing by, the point itself
+    assert clock("PPO", [2048]) == 2048
+
+
+@pytest.mark.parametrize(
+    ("fixture", "algo", "first_update"), [("a2c_cartpole", "A2C", 0), ("dqn_cartpole", "DQN", 1105)]
+)
+def test_training_clock_on_real_runs(fixture: str, algo: str, first_update: int) -> None:
+    """rl-zoo's A2C on CartPole logs its first update at step 2,000 (50 updates of 40 samples
+    in): the clock starts at 0; rl-zoo's DQN trains from step 1,000 on (learning_starts)."""
+    from pathlib import Path
+
+    from sb3doctor.conditions import training_start
+    from sb3doctor.sources import read_runs
+
+    (run,) = read_runs(Path(__file__).parent.parent / "fixtures" / fixture)
+    assert run.algo == algo
+    context = Context(run.metrics, run.step_range(), run.hyperparams, None, algo=run.algo)
+    assert training_start(context) == first_update

@@ -780,5 +780,10 @@ SPECS += WIDE3
 #: which end in -s12) are left out: `_reseeded` skips ids that are taken, so it runs after WIDE2.
 FRESH10, FRESH10_IDS = _reseeded(12)
 
+#: Round 11: a thirteenth seed, trained during round 11 after its first rule changes (the value
+#: and KL rules' guards) and scored once, after the round's last, into the `fresh11` split.
+#: Thirteenth seeds already trained (WIDE3's runs, which end in -s13) are left out.
+FRESH11, FRESH11_IDS = _reseeded(13)
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

@@ -15,7 +15,8 @@ ninth seeds trained before round 7's rule changes (``specs.FRESH7``) and ``fresh
 seeds trained before round 8's (``specs.FRESH8``) and ``fresh9`` eleventh seeds trained before
 round 9's (``specs.FRESH9``) and ``fresh10`` twelfth seeds trained before round 10's
 (``specs.FRESH10``) and ``fresh11`` thirteenth seeds trained during round 11
-(``specs.FRESH11``) and ``wide``
+(``specs.FRESH11``) and ``fresh12`` fourteenth seeds trained after it was scored
+(``specs.FRESH12``) and ``wide``
 (algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
 (``specs.WIDE2``) and ``wide3`` round 9's new pairs (``specs.WIDE3``), each scored once when it
 was new.
@@ -231,7 +232,7 @@ def main() -> int:
         "--split",
         choices=(
             *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
-            *("fresh8", "fresh9", "fresh10", "fresh11", "wide", "wide2", "wide3", "dev", "all"),
+            *("fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "wide", "wide2", "wide3", "dev", "all"),
         ),
         default="test",
     )

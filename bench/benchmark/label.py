@@ -39,6 +39,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH9_IDS,
     FRESH10_IDS,
     FRESH11_IDS,
+    FRESH12_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
     WIDE2_IDS,
@@ -87,6 +88,7 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh9", FRESH9_IDS),
     ("fresh10", FRESH10_IDS),
     ("fresh11", FRESH11_IDS),
+    ("fresh12", FRESH12_IDS),
     ("wide", WIDE_IDS),
     ("wide2", WIDE2_IDS),
     ("wide3", WIDE3_IDS),
@@ -105,7 +107,8 @@ def split_of(run_id: str) -> str:
     before round 8's (``specs.FRESH8``), ``fresh9`` for the eleventh seeds trained before
     round 9's (``specs.FRESH9``), ``fresh10`` for the twelfth seeds trained before round
     10's (``specs.FRESH10``), ``fresh11`` for the thirteenth seeds trained during round 11
-    (``specs.FRESH11``), ``wide`` for round 6's (algorithm, env)
+    (``specs.FRESH11``), ``fresh12`` for the fourteenth seeds trained after it was scored
+    (``specs.FRESH12``), ``wide`` for round 6's (algorithm, env)
     pairs that no earlier run trains (``specs.WIDE``), ``wide2`` for their second seeds
     (``specs.WIDE2``) and ``wide3`` for round 9's new pairs (``specs.WIDE3``); otherwise
     ``test`` for half of the runs by a fixed hash of the id, ``dev`` for the rest."""

@@ -785,5 +785,9 @@ FRESH10, FRESH10_IDS = _reseeded(12)
 #: Thirteenth seeds already trained (WIDE3's runs, which end in -s13) are left out.
 FRESH11, FRESH11_IDS = _reseeded(13)
 
+#: And a fourteenth seed, trained after `fresh11` was scored, before the changes made since, and
+#: scored once after them into the `fresh12` split (fourteenth seeds `fresh3` holds are left out).
+FRESH12, FRESH12_IDS = _reseeded(14)
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

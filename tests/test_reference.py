@@ -374,24 +374,3 @@ def test_too_early_says_how_much_of_the_budget_the_run_has_used() -> None:
     (finding,) = evaluate(run, [rules["RET-TOO-EARLY"]])
     assert "the run has used 20% of the 20000-step budget" in finding.message
     assert "not counting the steps before its first update" in finding.message
-
-
-def test_a_learning_rate_far_too_high_leads_a_value_loss_read_as_a_reward_scale() -> None:
-    # A2C at 120x rl-zoo's learning rate on LunarLander: the wrecked critic's value loss (2e4)
-    # passes REWARD-SCALE-LARGE's line although the rewards are LunarLander's own. The learning
-    # rate is the setting checked against its reference: it leads, and "scale the reward"
-    # gives way to its advice.
-    scale = _finding("REWARD-SCALE-LARGE", "reward_scale_too_large", "warning", "VecNormalize")
-    lr = _finding("LR-FAR-ABOVE-REFERENCE", "lr_too_high", "error", "learning_rate")
-    collapse = _finding("ENTROPY-COLLAPSE", "entropy_collapse", "warning", "ent_coef")
-    plan = make_plan([scale, collapse, lr])
-    assert [f.rule for f in plan] == ["LR-FAR-ABOVE-REFERENCE", "REWARD-SCALE-LARGE", "ENTROPY-COLLAPSE"]
-    assert plan[1].caused_by == "LR-FAR-ABOVE-REFERENCE" and plan[1].advice == []
-    # without the learning rate, a huge value loss is still read as the reward scale
-    alone = make_plan(
-        [
-            _finding("REWARD-SCALE-LARGE", "reward_scale_too_large", "warning", "VecNormalize"),
-            _finding("PPO-KL-LOW", "updates_too_small", "info", "learning_rate"),
-        ]
-    )
-    assert alone[0].rule == "REWARD-SCALE-LARGE"

@@ -717,14 +717,22 @@ def _counter_ratio(cond: Mapping[str, Any], ctx: Context) -> Evidence:
 def _step_gap(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     """``stat`` of the steps between consecutive points of the metric inside ``window``.
 
-    For a ``train/*`` metric of PPO or A2C this is the number of samples each update was
-    computed from (``n_steps * n_envs``), which no log line states: a statistic of 8 samples
-    (rl-zoo's PPO on MountainCarContinuous) is too noisy to judge one update by.
+    For a ``train/*`` metric of PPO logged every iteration (its default) this is the number of
+    samples each update was computed from (``n_steps * n_envs``), which no log line states: a
+    statistic of 8 samples (rl-zoo's PPO on MountainCarContinuous) is too noisy to judge one
+    update by. Logged less often (A2C's default of every 100 updates) the gaps are that many
+    times larger, and a guard on small gaps does not apply. Repeated steps (overlapping event
+    files) are no gap, and every logged point counts, NaN or not (SB3 logs a NaN explained
+    variance when the returns of a rollout do not vary).
     """
-    name, steps, _ = _windowed(ctx, cond)
+    name, series = _series(ctx, cond)
+    steps: Sequence[int] = []
+    if series is not None and len(series):
+        d = _derived(ctx, series)
+        steps, _ = select(series.steps, series.values, cond.get("window"), ctx.step_range, d.sorted_steps)
     value = float(cond["value"])
     ev = Evidence(False, None, value, 0, cond.get("window"), _span(steps), name)
-    gaps = [float(b - a) for a, b in itertools.pairwise(steps)]
+    gaps = [float(b - a) for a, b in itertools.pairwise(steps) if b > a]
     ev.n = len(gaps)
     return _judge_stat(ev, cond, gaps, value)
 
@@ -830,7 +838,8 @@ def training_start(ctx: Context) -> int | None:
     """The step the training clock starts at: the first gradient update, where the logs show it.
 
     Off-policy runs: the first ``train/*`` point (``learning_starts`` steps act at random before
-    it). On-policy runs: one table before it (see below). The run's first step when only
+    it). On-policy runs: one logged table before it (see below), within one rollout of the
+    first update. The run's first step when only
     episode data was read (monitor.csv has no ``train/*``); None while SB3's logger shows the
     run but no update yet (a warm-up).
     """
@@ -841,14 +850,23 @@ def training_start(ctx: Context) -> int | None:
         trains = [s.steps for name, s in ctx.metrics.items() if name.startswith("train/") and len(s)]
         start: int | None = min(steps[0] for steps in trains) if trains else None
         if start is not None and ctx.algo in ON_POLICY:
-            # An on-policy table carries the updates made since the previous table: SB3 writes
-            # each table before that iteration's update, every log_interval iterations (PPO 1,
-            # A2C 100). So the first update came one table before the first train/* point: PPO's
-            # first update (step n_steps * n_envs) is logged at twice that, A2C's at its 100th
-            # (step 500 with the defaults, where the true first update is step 5).
+            # SB3 writes an on-policy table every log_interval iterations (PPO 1, A2C 100) before
+            # that iteration's update, so a table's train/* values are those of the update made
+            # one iteration earlier, and the first update came up to one table before the first
+            # train/* point: PPO's first update (step n_steps * n_envs) is logged at twice that;
+            # A2C's first train/* point is its 99th update (step 500 with the defaults, where the
+            # first update is at step 5). Within one rollout of exact.
             seconds = [steps[1] for steps in trains if len(steps) > 1 and steps[0] == start]
             if seconds:
-                start = max(0, 2 * start - min(seconds))
+                # ... but not before a table the logger wrote without train/* (PPO's first): a gap
+                # in the log or merged files must not push the clock back to 0.
+                tables = [
+                    s.steps[i - 1]
+                    for name, s in ctx.metrics.items()
+                    if name.startswith(("rollout/", "time/"))
+                    and (i := bisect.bisect_left(s.steps, start)) > 0
+                ]
+                start = max(0, *tables, 2 * start - min(seconds))
         logger_seen = any(name.startswith(("rollout/", "time/")) for name in ctx.metrics)
         if start is None and ctx.step_range is not None and not logger_seen:
             start = ctx.step_range[0]

@@ -300,3 +300,38 @@ def test_training_clock_on_real_runs(fixture: str, algo: str, first_update: int)
     assert run.algo == algo
     context = Context(run.metrics, run.step_range(), run.hyperparams, None, algo=run.algo)
     assert training_start(context) == first_update
+
+
+def test_training_clock_survives_a_gap_in_the_log() -> None:
+    """A gap after the first logged update (merged files, a logger paused) must not push the
+    on-policy clock back to 0: it stays at the table written before that update at the latest."""
+    from sb3doctor.conditions import training_start
+
+    metrics = {
+        "train/value_loss": Series.from_points([2048, 51200, 52224], [1.0, 1.0, 1.0]),
+        "rollout/ep_rew_mean": Series.from_points([1024, 2048, 51200, 52224], [1.0] * 4),
+    }
+    assert training_start(Context(metrics, (1024, 52224), {}, None, algo="PPO")) == 1024
+
+
+def test_step_gap_skips_repeated_steps_and_counts_nan_points() -> None:
+    cond = {
+        "kind": "step_gap",
+        "metric": "train/explained_variance",
+        "stat": "median",
+        "op": "<",
+        "value": 32,
+    }
+    # two overlapping event files of one 8-sample run: every step twice, no gap of 0
+    steps = [8, 8, 16, 16, 24, 24, 32, 32]
+    dup = Context({"train/explained_variance": Series.from_points(steps, [0.1] * 8)}, (8, 32), {}, None)
+    ev = evaluate(cond, dup)
+    assert ev.held and ev.observed == 8
+    # SB3 logs NaN when a rollout's returns do not vary: the point still marks an update
+    nan = Context(
+        {"train/explained_variance": Series.from_points([8, 16, 24, 32], [0.1, NAN, NAN, 0.2])},
+        (8, 32),
+        {},
+        None,
+    )
+    assert evaluate(cond, nan).observed == 8

@@ -315,13 +315,7 @@ def test_training_clock_survives_a_gap_in_the_log() -> None:
 
 
 def test_step_gap_skips_repeated_steps_and_counts_nan_points() -> None:
-    cond = {
-        "kind": "step_gap",
-        "metric": "train/explained_variance",
-        "stat": "median",
-        "op": "<",
-        "value": 32,
-    }
+    cond = dict(kind="step_gap", metric="train/explained_variance", stat="median", op="<", value=32)
     # two overlapping event files of one 8-sample run: every step twice, no gap of 0
     steps = [8, 8, 16, 16, 24, 24, 32, 32]
     dup = Context({"train/explained_variance": Series.from_points(steps, [0.1] * 8)}, (8, 32), {}, None)

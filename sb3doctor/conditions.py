@@ -322,7 +322,7 @@ def _series(ctx: Context, cond: Mapping[str, Any]) -> tuple[str | None, Series |
 
 
 def _windowed(
-    ctx: Context, cond: Mapping[str, Any], default_window: Any = None
+    ctx: Context, cond: Mapping[str, Any], default_window: Any = None, *, finite_only: bool = True
 ) -> tuple[str | None, Sequence[int], Sequence[float]]:
     name, series = _series(ctx, cond)
     if series is None or not len(series):
@@ -331,7 +331,8 @@ def _windowed(
     steps, values = select(
         series.steps, series.values, cond.get("window", default_window), ctx.step_range, d.sorted_steps
     )
-    if d.all_finite:  # a window of an all-finite series is all finite: no second pass
+    # a window of an all-finite series is all finite: no second pass; step_gap wants every point
+    if d.all_finite or not finite_only:
         return name, steps, values
     return (name, *_finite(steps, values))
 
@@ -725,11 +726,7 @@ def _step_gap(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     files) are no gap, and every logged point counts, NaN or not (SB3 logs a NaN explained
     variance when the returns of a rollout do not vary).
     """
-    name, series = _series(ctx, cond)
-    steps: Sequence[int] = []
-    if series is not None and len(series):
-        d = _derived(ctx, series)
-        steps, _ = select(series.steps, series.values, cond.get("window"), ctx.step_range, d.sorted_steps)
+    name, steps, _ = _windowed(ctx, cond, finite_only=False)
     value = float(cond["value"])
     ev = Evidence(False, None, value, 0, cond.get("window"), _span(steps), name)
     gaps = [float(b - a) for a, b in itertools.pairwise(steps) if b > a]
@@ -843,10 +840,10 @@ def training_start(ctx: Context) -> int | None:
     episode data was read (monitor.csv has no ``train/*``); None while SB3's logger shows the
     run but no update yet (a warm-up).
     """
-    from sb3doctor.sources.detect import ON_POLICY
-
     key = ("training_start",)
     if key not in ctx.cache:
+        from sb3doctor.sources.detect import ON_POLICY
+
         trains = [s.steps for name, s in ctx.metrics.items() if name.startswith("train/") and len(s)]
         start: int | None = min(steps[0] for steps in trains) if trains else None
         if start is not None and ctx.algo in ON_POLICY:

@@ -14,8 +14,8 @@ from sb3doctor import knowledge
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sb3doctor" / "knowledge"
-DATA_FILES = ["envs.csv", "rlzoo_benchmark.csv", "sb3_defaults.json", "rlzoo_hyperparams.json"]
-CACHED = ["_env_rows", "_benchmark", "_defaults", "_hyperparams", "known_env_ids"]
+DATA_FILES = ["envs.csv", "rlzoo_benchmark.csv", "sb3_defaults.json", "rlzoo_hyperparams.json", "onsets.csv"]
+CACHED = ["_env_rows", "_benchmark", "_defaults", "_hyperparams", "_onsets", "known_env_ids"]
 
 
 # --------------------------------------------------------------------------- names
@@ -279,6 +279,64 @@ def test_known_env_ids() -> None:
     assert all(knowledge.looks_like_env_id(env_id) for env_id in ids)
 
 
+# --------------------------------------------------------------------------- onsets
+
+
+def test_zoo_onset() -> None:
+    td3 = knowledge.zoo_onset("TD3", "Pendulum-v1")
+    assert td3 is not None and td3.algo == "TD3" and td3.env_id == "Pendulum-v1"
+    assert td3.runs >= 4 and 0 < td3.onset_median <= td3.onset_max
+    assert knowledge.zoo_onset("td3", "Pendulum-v0") == td3  # rl-zoo's name, another version
+    assert knowledge.zoo_onset("PPO", "CartPole-v1") is None  # not measured
+    assert knowledge.zoo_onset("TD3", "NoSuchEnv-v0") is None
+    assert knowledge.zoo_onset("NoSuchAlgo", "Pendulum-v1") is None
+
+
+def test_uses_zoo_settings() -> None:
+    uses = knowledge.uses_zoo_settings
+    # rl-zoo's DQN on CartPole: lr 2.3e-3 (SB3's default 1e-4), exploration_final_eps 0.04
+    assert uses("DQN", "CartPole-v1", {"learning_rate": 0.0023})
+    assert uses("DQN", "CartPole-v1", {"learning_rate": 0.0023, "exploration_final_eps": 0.04})
+    # SB3's defaults: the learning rate is 23x off
+    assert not uses("DQN", "CartPole-v1", {"learning_rate": 1e-4, "gamma": 0.99})
+    # nothing stated, or only what SB3's default and rl-zoo share (TD3's lr 1e-3): not shown
+    assert not uses("DQN", "CartPole-v1", {})
+    assert not uses("TD3", "Pendulum-v1", {"learning_rate": 0.001})
+    assert uses("TD3", "Pendulum-v1", {"learning_rate": 0.001, "learning_starts": 10000})
+    assert not uses("TD3", "Pendulum-v1", {"learning_starts": 100, "gamma": 0.98})
+    # a discount is compared by its horizon: 0.5 is no "within 2x" of 0.98
+    assert not uses("TD3", "Pendulum-v1", {"learning_starts": 10000, "gamma": 0.5})
+    # flags and settings that are not constructor arguments count (n_envs, normalize)
+    assert uses("TRPO", "MountainCar-v0", {"n_envs": 2, "normalize": True})
+    assert not uses("TRPO", "MountainCar-v0", {"n_envs": 2, "normalize": False})
+    # the budget is no setting: a shortened run of the tuned agent is that agent
+    assert uses("DQN", "CartPole-v1", {"learning_rate": 0.0023, "n_timesteps": 20_000})
+    assert not uses("DQN", "NoSuchEnv-v0", {"learning_rate": 0.0023})
+
+
+def test_onsets_file_is_what_the_onset_runs_give(tmp_path: Path) -> None:
+    """onsets.csv is what make_knowledge.py measures on the committed onset runs, and every
+    row's numbers agree with its list of per-seed onsets."""
+    sys.path.insert(0, str(ROOT / "bench" / "knowledge"))
+    try:
+        import make_knowledge
+    finally:
+        sys.path.remove(str(ROOT / "bench" / "knowledge"))
+    make_knowledge.make_onsets(tmp_path, ROOT / "bench" / "knowledge" / "onset_runs")
+
+    def numbers(path: Path) -> list[tuple[str, ...]]:
+        rows = make_knowledge._read_csv(path)
+        return [tuple(row[c] for c in make_knowledge.ONSET_COLUMNS if c != "source") for row in rows]
+
+    shipped = numbers(DATA / "onsets.csv")
+    assert shipped == numbers(tmp_path / "onsets.csv")
+    assert {(algo, env) for algo, env, *_ in shipped} >= {("TD3", "Pendulum-v1"), ("DQN", "CartPole-v1")}
+    for algo, env_id, runs, onset_max, median, onsets, _ in shipped:
+        values = [int(o.lstrip(">")) for o in onsets.split(";")]
+        assert len(values) == int(runs) and max(values) == int(onset_max), (algo, env_id)
+        assert min(values) <= int(median) <= max(values)
+
+
 def test_load_everything_once() -> None:
     for name in CACHED:
         getattr(knowledge, name)()
@@ -287,6 +345,7 @@ def test_load_everything_once() -> None:
         knowledge.zoo_benchmarks(env_id)
     for algo in knowledge._defaults():
         assert knowledge.sb3_defaults(algo)
+        knowledge.zoo_onset(algo, "Pendulum-v1")
     for name in CACHED:
         assert getattr(knowledge, name).cache_info().currsize == 1, name
 

@@ -14,12 +14,16 @@ Each sub-command writes one file (``all`` writes the four):
   SB3 and sb3-contrib algorithms, from ``inspect.signature``.
 * ``hyperparams`` -> ``rlzoo_hyperparams.json``: the tuned hyperparameters of every env in the
   installed ``rl_zoo3/hyperparams/*.yml`` (anchors and merges resolved), keyed by SB3 class name.
+* ``onsets`` -> ``onsets.csv``: how many steps after its first gradient update each tuned rl-zoo
+  agent trained by ``bench/knowledge/onset_runs.py`` took to leave random play (not part of
+  ``all``: it needs those runs, which take an hour of CPU to train).
 
 Usage::
 
     python bench/knowledge/make_knowledge.py all --zoo-git-dir PATH/TO/rl-baselines3-zoo
     python bench/knowledge/make_knowledge.py envs --only CartPole-v1 Hopper-v5 --episodes 100
     python bench/knowledge/make_knowledge.py benchmark --benchmark-md benchmark.md
+    python bench/knowledge/onset_runs.py --jobs 2 && python bench/knowledge/make_knowledge.py onsets
 
 This is a dev script: it imports gymnasium (with box2d and mujoco), SB3, sb3-contrib and
 rl_zoo3, which the light ``sb3doctor`` package itself never does.
@@ -581,6 +585,118 @@ def make_hyperparams(out_dir: Path) -> None:
 # --------------------------------------------------------------------------- CLI
 
 
+# --------------------------------------------------------------------------- onsets.csv
+
+ONSET_COLUMNS = ("algo", "env_id", "runs", "onset_max", "onset_median", "onsets", "timesteps", "source")
+#: The rule whose return test defines "left random play", and the prefixes it is tried on.
+ONSET_RULE = "RET-NOT-LEARNING"
+ONSET_GRID = 100  # prefixes of 1%, 2%, ... 100% of the run
+
+
+def _return_test(rule_id: str) -> dict[str, Any]:
+    """The rule's conditions on the returns alone: its ``return_level`` tests without their own
+    budget waits (the onset is what a wait should be)."""
+    from sb3doctor.rules_path import builtin_rules_dir
+    from sb3doctor.ruleset import load_rules
+
+    (rule,) = [r for r in load_rules([builtin_rules_dir()]) if r.id == rule_id]
+    tests = []
+    for cond in rule.condition["all_of"]:
+        if cond.get("kind") == "return_level":
+            tests.append({k: v for k, v in cond.items() if k not in ("min_budget_frac", "max_budget_frac")})
+    return {"all_of": tests}
+
+
+def run_onset(run_dir: Path) -> tuple[str, str, int, int | None] | None:
+    """(algo, env id, steps trained after the first update, onset) of one onset run.
+
+    The onset is the number of steps from the run's first gradient update after which
+    ``ONSET_RULE``'s return test ("no better than random play, no better than the start, never a
+    stretch clearly above random") no longer holds on any later prefix of the run (None: it
+    still holds at the end). So it is, by construction, how long the rule must wait for it to
+    stay quiet on this tuned agent. The clock is sb3doctor's own
+    (``conditions.training_start``), as the rules measure it.
+    """
+    sys.path.insert(0, str(ROOT))
+    from bench.accuracy import config_given, truncate
+    from sb3doctor.conditions import Context, evaluate, training_start
+    from sb3doctor.engine import reference_getter
+    from sb3doctor.reference import run_reference
+    from sb3doctor.sources import read_runs
+
+    (run,) = read_runs(run_dir)
+    ref = run_reference(run)
+    rng = run.step_range()
+    if ref.env_id is None or ref.progress(0.0) is None or not run.algo or rng is None:
+        return None
+    test = _return_test(ONSET_RULE)
+    given = config_given(run)
+
+    def still_random(frac: float) -> tuple[bool, int | None, int]:
+        prefix = truncate(run, frac, given)
+        ctx = Context(prefix.metrics, prefix.step_range(), prefix.hyperparams, algo=prefix.algo)
+        ctx.reference = reference_getter(prefix)
+        end = prefix.step_range()[1] if prefix.step_range() else 0
+        return evaluate(test, ctx).held, training_start(ctx), end
+
+    whole = Context(run.metrics, rng, run.hyperparams, algo=run.algo)
+    start = training_start(whole) or 0
+    trained = int(rng[1] - start)
+    last_held = None
+    for i in range(ONSET_GRID, 0, -1):
+        held, _, end = still_random(i / ONSET_GRID)
+        if held:
+            last_held = i
+            break
+    if last_held == ONSET_GRID:
+        return run.algo, ref.env_id, trained, None
+    # The first prefix after the last one that still looked random.
+    _, _, end = still_random((last_held or 0) / ONSET_GRID + 1 / ONSET_GRID)
+    return run.algo, ref.env_id, trained, max(0, int(end - start))
+
+
+def make_onsets(out_dir: Path, runs_dir: Path) -> None:
+    """Measure every onset run under ``runs_dir`` and write onsets.csv, one row per (algo, env)."""
+    found: dict[tuple[str, str], list[tuple[int, int | None]]] = {}
+    for run_dir in sorted(p for p in runs_dir.iterdir() if p.is_dir() and p.name.startswith("onset-")):
+        measured = run_onset(run_dir)
+        if measured is None:
+            print(f"{run_dir.name}: no episodes or no reference, left out")
+            continue
+        algo, env_id, trained, onset = measured
+        when = "never" if onset is None else onset
+        print(f"{run_dir.name}: {when} of {trained} steps after the first update")
+        found.setdefault((algo, env_id), []).append((trained, onset))
+    rows = []
+    for (algo, env_id), items in sorted(found.items()):
+        # A run that never left random play counts as its whole length: a lower bound.
+        onsets = sorted(onset if onset is not None else trained for trained, onset in items)
+        rows.append(
+            {
+                "algo": algo,
+                "env_id": env_id,
+                "runs": str(len(items)),
+                "onset_max": str(onsets[-1]),
+                "onset_median": str(int(statistics.median(onsets))),
+                "onsets": ";".join(
+                    str(o) if o is not None else f">{t}"
+                    for t, o in sorted(items, key=lambda x: (x[1] is None, x[1] or 0))
+                ),
+                "timesteps": str(max(t for t, _ in items)),
+                "source": f"{len(items)} runs of rl-zoo's tuned hyperparameters "
+                f"(rl_zoo3 {_version('rl_zoo3')}, seeds from 101) trained by bench/knowledge/onset_runs.py",
+            }
+        )
+    header = [
+        f"When rl-zoo's tuned agents leave random play, generated by {SCRIPT} onsets from the runs of "
+        "bench/knowledge/onset_runs.py.",
+        f"onset: steps from the first gradient update after which {ONSET_RULE}'s return test (no better than "
+        "random play, than the start, never clearly above random) holds on no prefix of the run; "
+        "'>N': it still held at the end, N steps after the first update.",
+    ]
+    _write_csv(out_dir / "onsets.csv", header, ONSET_COLUMNS, rows)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments and run the chosen sub-command."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -602,6 +718,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_zoo_args(sub.add_parser("benchmark", help="parse the zoo's benchmark.md -> rlzoo_benchmark.csv"))
     sub.add_parser("defaults", help="SB3 constructor defaults -> sb3_defaults.json")
     sub.add_parser("hyperparams", help="rl_zoo3 tuned hyperparameters -> rlzoo_hyperparams.json")
+    onsets = sub.add_parser("onsets", help="steps tuned agents take to leave random play -> onsets.csv")
+    onsets.add_argument("--runs", type=Path, default=ROOT / "bench" / "knowledge" / "onset_runs")
     every = sub.add_parser("all", help="all four files")
     add_env_args(every)
     add_zoo_args(every)
@@ -617,6 +735,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         make_hyperparams(args.out)
     if args.command in ("envs", "all"):
         make_envs(args.out, args.episodes, args.only)
+    if args.command == "onsets":
+        make_onsets(args.out, args.runs)
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
 

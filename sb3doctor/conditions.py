@@ -896,10 +896,53 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     from the first update, see :func:`budget_fraction`), or ``else_min_steps`` steps since the
     first update where the env or its budget is unknown; or, with ``min_steps``, simply that
     many steps logged (works on TensorBoard logs, which lack ``time/total_timesteps``); or, with
-    ``planned_frac``, that share of the run's own planned ``total_timesteps`` / ``n_timesteps``."""
+    ``planned_frac``, that share of the run's own planned ``total_timesteps`` / ``n_timesteps``;
+    or, with ``onset_factor``, that many times the steps rl-zoo's tuned agent of the run's
+    algorithm took to leave random play on its env (counted from the first update, the slowest
+    of its measured seeds; holds where that was not measured, or the run does not show rl-zoo's
+    settings: see ``RunReference.onset``); or, with ``trained_steps``, that
+    many steps since the first update (0: the run has made one; a run read from monitor.csv
+    alone counts from its first step)."""
     value = float(cond.get("min_frac", 0.25))
     ev = Evidence(False, None, value, 0, None, None, "time/total_timesteps")
     if ctx.step_range is None:
+        return ev
+    if "trained_steps" in cond:
+        # Steps since the first gradient update (see training_start): 0 = "has trained at all".
+        # An off-policy run in its warm-up acts at random, whatever its returns do. Only an
+        # off-policy run has a warm-up: logs of another algorithm without train/* are logs
+        # filtered to a few keys, not a run that has not trained.
+        from sb3doctor.sources.detect import OFF_POLICY
+
+        start = training_start(ctx)
+        if start is None and ctx.algo not in OFF_POLICY:
+            start = ctx.step_range[0]
+        ev.threshold, ev.steps = float(cond["trained_steps"]), ctx.step_range
+        ev.observed = float(ctx.step_range[1] - start) if start is not None else None
+        ev.held = ev.observed is not None and ev.observed >= ev.threshold
+        return ev
+    if "onset_factor" in cond:
+        ref = ctx.reference() if ctx.reference is not None else None
+        onset = getattr(ref, "onset", None)
+        if not is_number(onset) or onset <= 0:
+            ev.held, ev.observed, ev.threshold, ev.steps = True, None, None, ctx.step_range
+            return ev
+        # A tuned agent that needs N updates before its returns move says nothing is wrong with
+        # a run of the same algorithm at N/2: "not learning" waits until the slowest measured
+        # seed would have left random play, with a margin for seeds slower than those measured.
+        start = training_start(ctx)
+        trained = ctx.step_range[1] - start if start is not None else 0
+        wait = float(cond["onset_factor"]) * onset
+        budget = getattr(ref, "budget", None)
+        if is_number(budget) and budget > 0:
+            # ... but no longer than rl-zoo trains that agent (from the same first update): at the
+            # end of its own budget every measured seed had left random play (rl-zoo's QR-DQN
+            # on MountainCar leaves it at up to 100,000 of its 120,000 steps).
+            wait = max(float(onset), min(wait, budget - min(start or 0, budget // 2)))
+        ev.observed, ev.threshold, ev.steps = float(trained), wait, ctx.step_range
+        ev.held = trained >= wait
+        runs = getattr(ref, "onset_runs", None)
+        ev.extra.update(onset=int(onset), onset_wait=int(wait), trained=int(trained), onset_runs=runs)
         return ev
     if "planned_frac" in cond:
         # A share of the run's own planned length (learn(total_timesteps), rl-zoo's n_timesteps):

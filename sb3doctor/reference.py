@@ -39,6 +39,11 @@ class RunReference:
         started to improve by a fraction of it is not just slow
     :param sparse: the env rewards only at a goal, so a random policy sits at its floor
     :param time_limit: the env's registered ``max_episode_steps``: no episode runs longer
+    :param onset: the steps after its first update that rl-zoo's tuned agent of the run's
+        algorithm took to leave random play on the env, in its slowest measured seed; None
+        where not measured, or where the run is not shown to use rl-zoo's settings
+        (:func:`~sb3doctor.knowledge.uses_zoo_settings`)
+    :param onset_runs: how many seeds that was measured on
     """
 
     env_id: str | None = None
@@ -50,6 +55,8 @@ class RunReference:
     fastest_budget: int | None = None
     sparse: bool = False
     time_limit: int | None = None
+    onset: int | None = None
+    onset_runs: int | None = None
 
     def progress(self, value: float) -> float | None:
         """``(value - random) / (reference - random)``: 0 at random play, 1 at the reference."""
@@ -69,6 +76,8 @@ class RunReference:
             "reference_algo": self.reference_algo,
             "budget": self.budget,
             "fastest_budget": self.fastest_budget,
+            "onset": self.onset,
+            "onset_runs": self.onset_runs,
         }
 
 
@@ -124,7 +133,14 @@ def run_reference(run: Run, override: str | None = None) -> RunReference:
         budget = min(z.n_timesteps for z in every)
     elif env is not None and env.optimum is not None:
         reference = env.optimum
+    # How long rl-zoo's tuned agent takes to leave random play describes that agent: a run shown
+    # to use its settings, not one with SB3's defaults (rl-zoo's DQN on CartPole leaves random
+    # play within 30,000 steps; with SB3's defaults most seeds never do).
+    tuned = bool(algo) and knowledge.uses_zoo_settings(algo, env_id, run.hyperparams)
+    onset = knowledge.zoo_onset(algo, env_id) if tuned else None
     return RunReference(
+        onset=onset.onset_max if onset is not None else None,
+        onset_runs=onset.runs if onset is not None else None,
         fastest_budget=min((z.n_timesteps for z in every), default=None),
         env_id=env_id,
         env_source=source,

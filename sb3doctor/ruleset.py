@@ -115,13 +115,25 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     "vs_reference": (("param", "op", "value"), ("transform",)),
-    "budget": ((), ("min_frac", "else_min_steps", "min_steps", "budget", "planned_frac")),
+    "budget": (
+        (),
+        (
+            "min_frac",
+            "else_min_steps",
+            "min_steps",
+            "budget",
+            "planned_frac",
+            "onset_factor",
+            "trained_steps",
+        ),
+    ),
     "growth": (("stat", "op", "value"), ("early", "late", "abs", "min_points")),
 }
 _NUMBER_KEYS = ("value", "min_points", "fraction", "consecutive", "factor", "lookback", "min_rise",
                 "eps", "tolerance", "min_step_advance", "min_step_advance_x",
                 "min_step_advance_time_limit", "min_budget_frac",
-                "max_budget_frac", "min_steps", "min_frac", "else_min_steps", "planned_frac")  # fmt: skip
+                "max_budget_frac", "min_steps", "min_frac", "else_min_steps", "planned_frac",
+                "onset_factor", "trained_steps")  # fmt: skip
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "op": tuple(OPS),
     "stat": STATS,

@@ -171,6 +171,60 @@ def test_budget_planned_frac() -> None:
     assert evaluate(cond, live).held and evaluate(cond, live).observed == pytest.approx(10_000 / 15_000)
 
 
+def test_budget_onset_factor() -> None:
+    """Waits for factor x the slowest measured onset, counted from the first update."""
+    from sb3doctor.reference import RunReference
+
+    cond = {"kind": "budget", "onset_factor": 1.5}
+    # an off-policy run: episodes from step 1000, first update at step 4000, last step 10000
+    c = Context(
+        {
+            "episode/reward": Series.from_points([1000 * (i + 1) for i in range(10)], [1.0] * 10),
+            "train/actor_loss": Series.from_points([1000 * (i + 4) for i in range(7)], [1.0] * 7),
+        },
+        (1000, 10_000),
+        {},
+        None,
+        algo="TD3",
+    )
+    c.reference = lambda: RunReference(env_id="Pendulum-v1", onset=5000, onset_runs=6)
+    ev = evaluate(cond, c)  # 6,000 steps since the first update < 1.5 x 5,000
+    assert not ev.held and ev.observed == 6000 and ev.threshold == 7500
+    assert ev.extra == {"onset": 5000, "onset_wait": 7500, "trained": 6000, "onset_runs": 6}
+    c.reference = lambda: RunReference(env_id="Pendulum-v1", onset=4000, onset_runs=6)
+    assert evaluate(cond, c).held  # 6,000 >= 1.5 x 4,000
+    # never longer than rl-zoo trains that agent, never shorter than the onset itself
+    c.reference = lambda: RunReference(env_id="Pendulum-v1", onset=5000, onset_runs=6, budget=10_000)
+    assert evaluate(cond, c).threshold == 6000  # 10,000 - the first update at 4,000
+    c.reference = lambda: RunReference(env_id="Pendulum-v1", onset=5000, onset_runs=6, budget=8000)
+    assert evaluate(cond, c).threshold == 5000
+    # a pair nobody measured: no extra wait
+    c.reference = lambda: RunReference(env_id="Pendulum-v1")
+    assert evaluate(cond, c).held
+    assert evaluate(cond, ctx(m=[1.0] * 3)).held  # no reference at all
+
+
+def test_budget_trained_steps() -> None:
+    """Steps since the first update; an off-policy warm-up has none."""
+    cond = {"kind": "budget", "trained_steps": 0}
+    warmup = {
+        "rollout/ep_rew_mean": Series.from_points([800, 1600, 2400], [-1300.0, -900.0, -1400.0]),
+        "time/fps": Series.from_points([800, 1600, 2400], [300.0, 300.0, 300.0]),
+    }
+    ev = evaluate(cond, Context(warmup, (800, 2400), {}, None, algo="DDPG"))
+    assert not ev.held and ev.observed is None
+    trained = dict(warmup, **{"train/actor_loss": Series.from_points([1600, 2400], [-5.0, -6.0])})
+    ev = evaluate(cond, Context(trained, (800, 2400), {}, None, algo="DDPG"))
+    assert ev.held and ev.observed == 800
+    longer = {"kind": "budget", "trained_steps": 1000}
+    assert not evaluate(longer, Context(trained, (800, 2400), {}, None, algo="DDPG")).held
+    # an on-policy run's logs without train/* were filtered: it trains from its first rollout
+    assert evaluate(cond, Context(warmup, (800, 2400), {}, None, algo="A2C")).held
+    # monitor.csv alone: no logger, the clock starts at the first episode
+    episodes = {"episode/reward": Series.from_points([200, 400, 600], [-1.0, -2.0, -3.0])}
+    assert evaluate(cond, Context(episodes, (200, 600), {}, None, algo="DDPG")).held
+
+
 def test_missing_needs_a_present_witness() -> None:
     cond = {"kind": "missing", "metric": "rollout/ep_rew_mean", "present": "time/fps", "min_points": 3}
     ev = evaluate(cond, ctx(time__fps=[100.0, 110.0, 120.0]))

@@ -16,7 +16,8 @@ seeds trained before round 8's (``specs.FRESH8``) and ``fresh9`` eleventh seeds 
 round 9's (``specs.FRESH9``) and ``fresh10`` twelfth seeds trained before round 10's
 (``specs.FRESH10``) and ``fresh11`` thirteenth seeds trained during round 11
 (``specs.FRESH11``) and ``fresh12`` fourteenth seeds trained after it was scored
-(``specs.FRESH12``) and ``wide``
+(``specs.FRESH12``) and ``fresh13`` fifteenth seeds trained in round 12 (``specs.FRESH13``)
+and ``wide``
 (algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
 (``specs.WIDE2``) and ``wide3`` round 9's new pairs (``specs.WIDE3``), each scored once when it
 was new.
@@ -232,7 +233,8 @@ def main() -> int:
         "--split",
         choices=(
             *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
-            *("fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "wide", "wide2", "wide3", "dev", "all"),
+            *("fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13"),
+            *("wide", "wide2", "wide3", "dev", "all"),
         ),
         default="test",
     )

@@ -789,5 +789,10 @@ FRESH11, FRESH11_IDS = _reseeded(13)
 #: scored once after them into the `fresh12` split (fourteenth seeds `fresh3` holds are left out).
 FRESH12, FRESH12_IDS = _reseeded(14)
 
+#: Round 12: a fifteenth seed, trained in round 12 while its rule changes were made (on the onset
+#: runs of bench/knowledge/onset_runs.py, seeds 101 on, and older splits), and scored once, after
+#: them, into the `fresh13` split (fifteenth seeds `fresh3` holds are left out).
+FRESH13, FRESH13_IDS = _reseeded(15)
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

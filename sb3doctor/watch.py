@@ -34,6 +34,7 @@ from sb3doctor.sources.discover import (
     SCALARS_SUBFOLDER,
     STDOUT,
     TENSORBOARD,
+    ZOO_CONFIG,
     RunFiles,
     discover,
 )
@@ -568,13 +569,14 @@ def make_evaluator(
     return run_rules
 
 
-def _read_config(paths: list[Path]) -> dict[str, Any]:
-    from sb3doctor.sources import _read_config
+def _read_config(files: Mapping[str, list[Path]]) -> dict[str, Any]:
+    """The run's config.json and rl-zoo config.yml / args.yml, as analyze reads them."""
+    from sb3doctor.sources import read_run_config
 
     try:
-        return _read_config(paths)
+        return read_run_config(files)
     except InputError:
-        return {}  # config.json half-written: use the logs alone until it is complete
+        return {}  # a config half-written: use the logs alone until it is complete
 
 
 class _Watch:
@@ -728,11 +730,11 @@ class Watcher(_Watch):
         events: list[WatchEvent] = []
         for rf in self._keep_monitor_joins(self._discover()):
             state = self._state(str(rf.path), rf.path, rf.name)
-            if CONFIG in rf.files and not state.config:
-                state.config = _read_config(rf.files[CONFIG])
+            if (CONFIG in rf.files or ZOO_CONFIG in rf.files) and not state.config:
+                state.config = _read_config(rf.files)
             # Most precise kinds first so that, within one poll, they own the steps they share.
             for kind in sorted(rf.files, key=kind_rank):
-                if kind == CONFIG:
+                if kind in (CONFIG, ZOO_CONFIG):
                     continue
                 paths = rf.files[kind]
                 for group in [paths] if kind == MONITOR else [[p] for p in paths]:

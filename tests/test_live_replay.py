@@ -39,11 +39,16 @@ def _episode_ends(monitors: dict[str, list[str]]) -> dict[str, list[int]]:
 
 
 def replay(
-    run_id: str, tmp_path: Path, with_monitors: bool = True, given: dict[str, Any] | None = None
+    run_id: str,
+    tmp_path: Path,
+    with_monitors: bool = True,
+    given: dict[str, Any] | None = None,
+    with_config: bool = False,
 ) -> list[tuple[float, str, str, str]]:
     """(fraction written, event kind, rule, severity) of every finding event while replaying;
     ``with_monitors=False`` writes the event file alone (a plain ``tensorboard_log`` run);
-    ``given``: what ``watch --env`` / ``--total-timesteps`` state."""
+    ``given``: what ``watch --env`` / ``--total-timesteps`` state; ``with_config``: rl-zoo's
+    ``config.yml`` and ``args.yml`` are there from the start, as rl-zoo writes them."""
     src = RUNS / run_id
     if not src.is_dir():
         pytest.fail(f"benchmark run {src} missing: run bench/benchmark/make_runs.py")
@@ -55,6 +60,8 @@ def replay(
     }
     dest = tmp_path / "logs" / run_id
     dest.mkdir(parents=True)
+    for name in ("config.yml", "args.yml") if with_config else ():
+        (dest / name).write_bytes((src / name).read_bytes())
     watcher = Watcher(tmp_path / "logs", make_evaluator(given=given))
     seen: list[tuple[float, str, str, str]] = []
     ends = _episode_ends(monitors)
@@ -115,3 +122,23 @@ def test_a_solved_off_policy_run_watched_from_its_event_file_stays_quiet(tmp_pat
     seen = replay("healthy-ddpg-pendulum-s1", tmp_path, with_monitors=False, given=given)
     loud = [s for s in seen if s[1] == "finding_raised" and s[3] != "info"]
     assert loud == []
+
+
+def test_a_tuned_agent_that_starts_late_is_not_called_stuck(tmp_path: Path) -> None:
+    # rl-zoo's TD3 on Pendulum acts at random for 10,000 of its 15,000 steps and leaves random
+    # play ~3,000 updates later; rl-zoo's config says it is that agent, whose measured onset
+    # (sb3doctor/knowledge/onsets.csv) RET-NOT-LEARNING waits for, saying so meanwhile.
+    seen = replay("healthy-td3-pendulum-s2", tmp_path / "a", with_config=True)
+    loud = [s for s in seen if s[1] == "finding_raised" and s[3] != "info"]
+    assert loud == []
+    early = [
+        frac
+        for frac, kind, rule, sev in seen
+        if rule == "RET-TOO-EARLY-FOR-ONSET" and kind == "finding_raised"
+    ]
+    assert early, seen
+    # Without the config nothing shows those settings (the event file states lr 1e-3, which is
+    # also SB3's default): the general wait applies, and the late start is warned.
+    seen = replay("healthy-td3-pendulum-s2", tmp_path / "b")
+    warned = [frac for frac, kind, rule, sev in seen if rule == "RET-NOT-LEARNING" and sev == "warning"]
+    assert warned and 0.75 < min(warned) < 1.0, seen

@@ -572,6 +572,25 @@ def test_watch_stdin_passes_training_output_through(tmp_path: Path) -> None:
     assert events[-1]["step"] == 1792
 
 
+def test_watch_reads_rl_zoo_config_like_analyze(tmp_path: Path) -> None:
+    """rl-zoo's config.yml / args.yml give watch the hyperparameters, env and planned length
+    analyze gets from them (and are not read as metric files)."""
+    zoo = tmp_path / "rlzoo"
+    shutil.copytree(FIXTURES / "rlzoo", zoo)
+    watcher = Watcher(zoo, no_rules)
+    watcher.poll()
+    analyzed = {r.name: r for r in read_runs(zoo)}
+    states = [s for s in watcher.runs.values() if s.started]
+    assert states
+    for state in states:
+        twin = analyzed[state.name]
+        live = state.snapshot().hyperparams
+        assert twin.hyperparams.get("env_id") and live.get("env_id") == twin.hyperparams["env_id"]
+        assert live.get("planned_timesteps") == twin.hyperparams.get("planned_timesteps") is not None
+        for key in ("n_steps", "gamma", "ent_coef", "batch_size"):
+            assert live.get(key) == twin.hyperparams.get(key), key
+
+
 def test_watch_reads_the_same_runs_as_analyze_for_zoo_roots_and_add_scalars(tmp_path: Path) -> None:
     """An rl-zoo root is one run per training (the zoo folder with its event file), and
     add_scalars sub-folders are part of their run, live as in analyze."""

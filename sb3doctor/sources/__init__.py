@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -321,19 +321,7 @@ def read_run_files(run_files: RunFiles, *, strict: bool = False) -> list[Run]:
         skipped.extend(f"{exc.path}: skipped, {exc.message}" for exc in unreadable)
     names = _place_printed_runs(printed_by_file, sources, separate)
 
-    config = _read_config(run_files.files.get(CONFIG, []))
-    if "hyperparams" in config and not isinstance(config["hyperparams"], dict):
-        kind = type(config.pop("hyperparams")).__name__
-        skipped.append(f"{run_files.files[CONFIG][0]}: 'hyperparams' is a {kind}, not a mapping: ignored")
-    if run_files.files.get(ZOO_CONFIG):
-        # rl-zoo's config fills what config.json (sb3doctor train) does not say.
-        from sb3doctor.sources.zoo import read_zoo_config
-
-        zoo_config = read_zoo_config(run_files.files[ZOO_CONFIG])
-        merged_hp = {**zoo_config.get("hyperparams", {}), **config.get("hyperparams", {})}
-        config = {**zoo_config, **config}
-        if merged_hp:
-            config["hyperparams"] = merged_hp
+    config = read_run_config(run_files.files, skipped)
     sources = _drop_empty(sources, separate, skipped, run_files.path)
     runs: list[Run] = []
     if sources:
@@ -532,6 +520,28 @@ def build_run(path: Path, name: str, sources: list[SourceData], config: dict | N
     )
     run.hyperparams = recover_hyperparams(run, config or {})
     return run
+
+
+def read_run_config(files: Mapping[str, list[Path]], skipped: list[str] | None = None) -> dict:
+    """The configuration files of one run, merged: ``config.json`` (``sb3doctor train``), and
+    rl-zoo's ``config.yml`` / ``args.yml`` for what it does not say. A ``hyperparams`` entry
+    that is not a mapping is dropped, with a line in ``skipped``. Raises :class:`InputError`
+    on a file that cannot be read."""
+    config = _read_config(files.get(CONFIG, []))
+    if "hyperparams" in config and not isinstance(config["hyperparams"], dict):
+        kind = type(config.pop("hyperparams")).__name__
+        if skipped is not None:
+            skipped.append(f"{files[CONFIG][0]}: 'hyperparams' is a {kind}, not a mapping: ignored")
+    if files.get(ZOO_CONFIG):
+        # rl-zoo's config fills what config.json (sb3doctor train) does not say.
+        from sb3doctor.sources.zoo import read_zoo_config
+
+        zoo_config = read_zoo_config(files[ZOO_CONFIG])
+        merged_hp = {**zoo_config.get("hyperparams", {}), **config.get("hyperparams", {})}
+        config = {**zoo_config, **config}
+        if merged_hp:
+            config["hyperparams"] = merged_hp
+    return config
 
 
 def _read_config(paths: list[Path]) -> dict:

@@ -166,13 +166,18 @@ def main() -> int:
         f"{len(todo) - len(pending)} of {len(todo)} runs done or failed before; training {len(pending)}",
         flush=True,
     )
-    with ThreadPoolExecutor(args.jobs) as pool:
-        futures = {pool.submit(train_one, s, args.timeout): s for s in pending}
+    train_all(pending, args.jobs, args.timeout)
+    return 0
+
+
+def train_all(specs: list[RunSpec], jobs: int, timeout: float, width: int = 45) -> None:
+    """Train ``specs``, ``jobs`` at a time, printing one line per finished run."""
+    with ThreadPoolExecutor(jobs) as pool:
+        futures = [pool.submit(train_one, s, timeout) for s in specs]
         for fut in as_completed(futures):
             meta = fut.result()
             status = "ok" if meta["rc"] == 0 else f"FAILED {meta.get('error')}"
-            print(f"{meta['run_id']:45s} {meta['train_s']:7.1f}s {status}", flush=True)
-    return 0
+            print(f"{meta['run_id']:{width}s} {meta['train_s']:7.1f}s {status}", flush=True)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,12 +78,7 @@ def main() -> int:
         return 0
     pending = [s for s in specs if not make_runs.is_done(s)]
     print(f"{len(specs) - len(pending)} of {len(specs)} onset runs done; training {len(pending)}", flush=True)
-    with ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(make_runs.train_one, s, args.timeout) for s in pending]
-        for fut in as_completed(futures):
-            meta = fut.result()
-            status = "ok" if meta["rc"] == 0 else f"FAILED {meta.get('error')}"
-            print(f"{meta['run_id']:40s} {meta['train_s']:7.1f}s {status}", flush=True)
+    make_runs.train_all(pending, args.jobs, args.timeout, width=40)
     return 0
 
 

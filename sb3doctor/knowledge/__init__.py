@@ -272,22 +272,24 @@ def _env_rows() -> dict[str, dict[str, str]]:
     return {row["env_id"]: row for row in _read_csv("envs.csv")}
 
 
+def _by_algo_and_env(name: str) -> dict[str, dict[str, dict[str, str]]]:
+    """The rows of a CSV with ``algo`` and ``env_id`` columns, by SB3 class name, then env id."""
+    table: dict[str, dict[str, dict[str, str]]] = {}
+    for row in _read_csv(name):
+        table.setdefault(normalize_algo(row["algo"]), {})[row["env_id"]] = row
+    return table
+
+
 @cache
 def _benchmark() -> dict[str, dict[str, dict[str, str]]]:
     """Benchmark rows by SB3 class name, then env id."""
-    table: dict[str, dict[str, dict[str, str]]] = {}
-    for row in _read_csv("rlzoo_benchmark.csv"):
-        table.setdefault(normalize_algo(row["algo"]), {})[row["env_id"]] = row
-    return table
+    return _by_algo_and_env("rlzoo_benchmark.csv")
 
 
 @cache
 def _onsets() -> dict[str, dict[str, dict[str, str]]]:
     """Onset rows by SB3 class name, then env id."""
-    table: dict[str, dict[str, dict[str, str]]] = {}
-    for row in _read_csv("onsets.csv"):
-        table.setdefault(normalize_algo(row["algo"]), {})[row["env_id"]] = row
-    return table
+    return _by_algo_and_env("onsets.csv")
 
 
 @cache

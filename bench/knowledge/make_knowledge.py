@@ -582,9 +582,6 @@ def make_hyperparams(out_dir: Path) -> None:
     _dump_json(out_dir / "rlzoo_hyperparams.json", header, data)
 
 
-# --------------------------------------------------------------------------- CLI
-
-
 # --------------------------------------------------------------------------- onsets.csv
 
 ONSET_COLUMNS = ("algo", "env_id", "runs", "onset_max", "onset_median", "onsets", "timesteps", "source")
@@ -617,7 +614,8 @@ def run_onset(run_dir: Path) -> tuple[str, str, int, int | None] | None:
     stay quiet on this tuned agent. The clock is sb3doctor's own
     (``conditions.training_start``), as the rules measure it.
     """
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from bench.accuracy import config_given, truncate
     from sb3doctor.conditions import Context, evaluate, training_start
     from sb3doctor.engine import reference_getter
@@ -632,26 +630,22 @@ def run_onset(run_dir: Path) -> tuple[str, str, int, int | None] | None:
     test = _return_test(ONSET_RULE)
     given = config_given(run)
 
-    def still_random(frac: float) -> tuple[bool, int | None, int]:
+    def still_random(frac: float) -> tuple[bool, int]:
+        """Whether the test holds on the prefix of ``frac`` of the run, and its last step."""
         prefix = truncate(run, frac, given)
         ctx = Context(prefix.metrics, prefix.step_range(), prefix.hyperparams, algo=prefix.algo)
         ctx.reference = reference_getter(prefix)
         end = prefix.step_range()[1] if prefix.step_range() else 0
-        return evaluate(test, ctx).held, training_start(ctx), end
+        return evaluate(test, ctx).held, end
 
-    whole = Context(run.metrics, rng, run.hyperparams, algo=run.algo)
-    start = training_start(whole) or 0
+    start = training_start(Context(run.metrics, rng, run.hyperparams, algo=run.algo)) or 0
     trained = int(rng[1] - start)
-    last_held = None
-    for i in range(ONSET_GRID, 0, -1):
-        held, _, end = still_random(i / ONSET_GRID)
-        if held:
-            last_held = i
-            break
+    # The last prefix on which the run still looked random, searched from the end.
+    last_held = next((i for i in range(ONSET_GRID, 0, -1) if still_random(i / ONSET_GRID)[0]), 0)
     if last_held == ONSET_GRID:
         return run.algo, ref.env_id, trained, None
-    # The first prefix after the last one that still looked random.
-    _, _, end = still_random((last_held or 0) / ONSET_GRID + 1 / ONSET_GRID)
+    # The onset is the end of the prefix after it.
+    _, end = still_random((last_held + 1) / ONSET_GRID)
     return run.algo, ref.env_id, trained, max(0, int(end - start))
 
 
@@ -695,6 +689,9 @@ def make_onsets(out_dir: Path, runs_dir: Path) -> None:
         "'>N': it still held at the end, N steps after the first update.",
     ]
     _write_csv(out_dir / "onsets.csv", header, ONSET_COLUMNS, rows)
+
+
+# --------------------------------------------------------------------------- CLI
 
 
 def main(argv: Sequence[str] | None = None) -> int:

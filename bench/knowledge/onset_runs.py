@@ -6,7 +6,7 @@ rl-zoo's TD3 on Pendulum acts at random for its first 10,000 steps and then need
 updates; DQN on CartPole sits at random play for 10,000-30,000 steps in some seeds. Those healthy
 runs were warned mid-run. What the rule needs is how long each tuned (algorithm, env) pair takes
 to leave random play, measured on runs of its own: this script trains them, and
-``make_knowledge.py onsets`` turns their monitor files into ``sb3doctor/knowledge/onsets.csv``.
+``make_knowledge.py onsets`` turns their logs into ``sb3doctor/knowledge/onsets.csv``.
 
 The seeds (101 on) are not any benchmark split's seeds (1-15), so the benchmark stays a fair
 test of the rule that uses the numbers. Each run is a plain ``python -m rl_zoo3.train`` with the
@@ -62,6 +62,7 @@ def onset_specs() -> list[RunSpec]:
 
 
 def main() -> int:
+    """Train the onset runs not yet trained (or list them)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

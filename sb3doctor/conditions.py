@@ -887,8 +887,20 @@ def budget_fraction(ctx: Context, ref: Any, which: str = "fastest") -> float | N
     start = training_start(ctx)
     if start is None:
         return 0.0  # SB3's logger is there but no update yet: still warming up
-    start = min(start, budget // 2)  # a late first update must not shrink the budget to nothing
-    return max(0.0, (ctx.step_range[1] - start) / (budget - start))
+    shift = _warmup_shift(start, budget)
+    return max(0.0, (ctx.step_range[1] - shift) / (budget - shift))
+
+
+def _warmup_shift(start: int, budget: float) -> float:
+    """How far rl-zoo's budget moves with a run's first update: by the steps before it, but by
+    at most half of it (a late first update must not shrink the budget to nothing)."""
+    return min(start, budget // 2)
+
+
+def _steps_trained(ctx: Context) -> int:
+    """Steps from the first gradient update to the run's last step; 0 before any update."""
+    start = training_start(ctx)
+    return ctx.step_range[1] - start if start is not None and ctx.step_range is not None else 0
 
 
 def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
@@ -930,15 +942,15 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         # A tuned agent that needs N updates before its returns move says nothing is wrong with
         # a run of the same algorithm at N/2: "not learning" waits until the slowest measured
         # seed would have left random play, with a margin for seeds slower than those measured.
-        start = training_start(ctx)
-        trained = ctx.step_range[1] - start if start is not None else 0
+        trained = _steps_trained(ctx)
         wait = float(cond["onset_factor"]) * onset
         budget = getattr(ref, "budget", None)
         if is_number(budget) and budget > 0:
             # ... but no longer than rl-zoo trains that agent (from the same first update): at the
             # end of its own budget every measured seed had left random play (rl-zoo's QR-DQN
             # on MountainCar leaves it at up to 100,000 of its 120,000 steps).
-            wait = max(float(onset), min(wait, budget - min(start or 0, budget // 2)))
+            after_start = budget - _warmup_shift(training_start(ctx) or 0, budget)
+            wait = max(float(onset), min(wait, after_start))
         ev.observed, ev.threshold, ev.steps = float(trained), wait, ctx.step_range
         ev.held = trained >= wait
         runs = getattr(ref, "onset_runs", None)
@@ -978,8 +990,7 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if frac is not None:
         ev.observed, ev.held = frac, frac >= value
         return ev
-    start = training_start(ctx)
-    trained = ctx.step_range[1] - start if start is not None else 0
+    trained = _steps_trained(ctx)
     ev.observed, ev.threshold = float(trained), float(cond.get("else_min_steps", 20_000))
     ev.held = trained >= ev.threshold
     return ev

@@ -136,8 +136,10 @@ def run_reference(run: Run, override: str | None = None) -> RunReference:
     # How long rl-zoo's tuned agent takes to leave random play describes that agent: a run shown
     # to use its settings, not one with SB3's defaults (rl-zoo's DQN on CartPole leaves random
     # play within 30,000 steps; with SB3's defaults most seeds never do).
-    tuned = bool(algo) and knowledge.uses_zoo_settings(algo, env_id, run.hyperparams)
-    onset = knowledge.zoo_onset(algo, env_id) if tuned else None
+    # Most pairs have no onset row: the settings are compared only where one exists.
+    onset = knowledge.zoo_onset(algo, env_id) if algo else None
+    if onset is not None and not knowledge.uses_zoo_settings(algo, env_id, run.hyperparams):
+        onset = None
     return RunReference(
         onset=onset.onset_max if onset is not None else None,
         onset_runs=onset.runs if onset is not None else None,

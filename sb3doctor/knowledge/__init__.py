@@ -370,10 +370,12 @@ def zoo_onset(algo: str, env_id: str) -> ZooOnset | None:
     was not measured (most pairs: only the agents seen to start late were)."""
     name = normalize_algo(algo)
     rows = _onsets().get(name)
-    found = _resolve(normalize_env_id(env_id), rows) if rows else None
+    if not rows:
+        return None
+    found = _resolve(normalize_env_id(env_id), rows)
     if found is None:
         return None
-    row = rows[found[0]] if rows else {}
+    row = rows[found[0]]
     return ZooOnset(
         algo=name,
         env_id=found[0],
@@ -506,7 +508,7 @@ def uses_zoo_settings(algo: str, env_id: str, hyperparams: dict[str, Any]) -> bo
             if z != r and (z <= 0 or r <= 0 or max(z, r) / min(z, r) >= 2):
                 return False
             known, default = library_default(algo, key)
-            same_as_default = known and _numeric(default) is not None and _numeric(default) == _numeric(zoo)
+            same_as_default = known and _numeric(default) == _numeric(zoo)  # zoo's is a number here
         shown = shown or not same_as_default
     return shown
 

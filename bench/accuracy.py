@@ -17,7 +17,7 @@ round 9's (``specs.FRESH9``) and ``fresh10`` twelfth seeds trained before round 
 (``specs.FRESH10``) and ``fresh11`` thirteenth seeds trained during round 11
 (``specs.FRESH11``) and ``fresh12`` fourteenth seeds trained after it was scored
 (``specs.FRESH12``) and ``fresh13`` fifteenth seeds trained in round 12 (``specs.FRESH13``)
-and ``wide``
+and ``fresh14`` sixteenth seeds trained at the start of round 13 (``specs.FRESH14``) and ``wide``
 (algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
 (``specs.WIDE2``) and ``wide3`` round 9's new pairs (``specs.WIDE3``), each scored once when it
 was new.
@@ -233,7 +233,7 @@ def main() -> int:
         "--split",
         choices=(
             *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
-            *("fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13"),
+            *("fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14"),
             *("wide", "wide2", "wide3", "dev", "all"),
         ),
         default="test",

@@ -41,6 +41,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH11_IDS,
     FRESH12_IDS,
     FRESH13_IDS,
+    FRESH14_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
     WIDE2_IDS,
@@ -91,6 +92,7 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh11", FRESH11_IDS),
     ("fresh12", FRESH12_IDS),
     ("fresh13", FRESH13_IDS),
+    ("fresh14", FRESH14_IDS),
     ("wide", WIDE_IDS),
     ("wide2", WIDE2_IDS),
     ("wide3", WIDE3_IDS),
@@ -111,7 +113,8 @@ def split_of(run_id: str) -> str:
     10's (``specs.FRESH10``), ``fresh11`` for the thirteenth seeds trained during round 11
     (``specs.FRESH11``), ``fresh12`` for the fourteenth seeds trained after it was scored
     (``specs.FRESH12``), ``fresh13`` for the fifteenth seeds trained in round 12
-    (``specs.FRESH13``), ``wide`` for round 6's (algorithm, env)
+    (``specs.FRESH13``), ``fresh14`` for the sixteenth seeds trained at the start of round 13
+    (``specs.FRESH14``), ``wide`` for round 6's (algorithm, env)
     pairs that no earlier run trains (``specs.WIDE``), ``wide2`` for their second seeds
     (``specs.WIDE2``) and ``wide3`` for round 9's new pairs (``specs.WIDE3``); otherwise
     ``test`` for half of the runs by a fixed hash of the id, ``dev`` for the rest."""

@@ -794,5 +794,9 @@ FRESH12, FRESH12_IDS = _reseeded(14)
 #: them, into the `fresh13` split (fifteenth seeds `fresh3` holds are left out).
 FRESH13, FRESH13_IDS = _reseeded(15)
 
+#: Round 13: a sixteenth seed, trained at the start of round 13 before any of its rule changes and
+#: scored once, after them, into the `fresh14` split (sixteenth seeds `fresh3` holds are left out).
+FRESH14, FRESH14_IDS = _reseeded(16)
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

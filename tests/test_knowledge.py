@@ -314,6 +314,25 @@ def test_uses_zoo_settings() -> None:
     assert not uses("DQN", "NoSuchEnv-v0", {"learning_rate": 0.0023})
 
 
+def test_uses_zoo_settings_from_the_rollout_an_event_file_gives() -> None:
+    """An event file of PPO states its learning rate and, through the steps between its tables,
+    n_steps x n_envs: rl-zoo's PPO on LunarLander collects 16 x 1024 steps, SB3's default 2048."""
+    uses = knowledge.uses_zoo_settings
+    lr = {"learning_rate": 3e-4}  # SB3's default, and rl-zoo's for PPO on LunarLander
+    assert not uses("PPO", "LunarLander-v3", lr)
+    assert uses("PPO", "LunarLander-v3", {**lr, "table_steps": 16384})
+    assert uses("PPO", "LunarLander-v3", {**lr, "rollout_size": 16384})
+    # SB3's default rollout (one env) is no evidence; one 2x off or more is evidence against
+    assert not uses("PPO", "LunarLander-v3", {**lr, "table_steps": 2048})
+    assert not uses("PPO", "LunarLander-v3", {**lr, "n_epochs": 4, "table_steps": 163840})
+    # n_steps and n_envs stated: compared key by key, the rollout adds nothing
+    assert uses("PPO", "LunarLander-v3", {"n_steps": 1024, "n_envs": 16, "rollout_size": 1})
+    # rl-zoo's n_steps with SB3's one env (TRPO on Pendulum: 2 x 1024 = TRPO's default 2048)
+    assert not uses("TRPO", "Pendulum-v1", {"table_steps": 2048})
+    # off-policy algorithms have no rollout
+    assert not uses("TD3", "Pendulum-v1", {"learning_rate": 0.001, "table_steps": 800})
+
+
 def test_onsets_file_is_what_the_onset_runs_give(tmp_path: Path) -> None:
     """onsets.csv is what make_knowledge.py measures on the committed onset runs, and every
     row's numbers agree with its list of per-seed onsets."""

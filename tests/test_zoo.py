@@ -39,6 +39,17 @@ def test_zoo_folder_is_one_run_with_algo_env_and_tuned_hyperparams() -> None:
     assert "eval/mean_ep_length" in run.metrics
 
 
+def test_the_event_file_alone_gives_the_rollout_through_its_table_spacing() -> None:
+    """SB3 keeps time/iterations and train/n_updates out of TensorBoard, but PPO writes a table
+    after every rollout: rl-zoo's 8 envs x 32 steps show as train/* points 256 steps apart."""
+    (event,) = (ZOO / "tb" / "CartPole-v1" / "PPO_1").glob("events.out.tfevents.*")
+    (run,) = read_runs(event)
+    assert run.hyperparams["table_steps"] == 8 * 32
+    assert "rollout_size" not in run.hyperparams  # a run logged every k rollouts spaces them k times
+    (qrdqn,) = read_runs(next((ZOO / "tb" / "CartPole-v1" / "QRDQN_1").glob("events.out.tfevents.*")))
+    assert "table_steps" not in qrdqn.hyperparams  # off-policy tables follow episodes, not rollouts
+
+
 def test_sb3_contrib_zoo_folder() -> None:
     (run,) = read_runs(QRDQN_RUN)
     assert run.algo == "QRDQN" and run.hyperparams["env_id"] == "CartPole-v1"

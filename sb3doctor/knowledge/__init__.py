@@ -26,7 +26,7 @@ import copy
 import csv
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -485,7 +485,9 @@ def uses_zoo_settings(algo: str, env_id: str, hyperparams: dict[str, Any]) -> bo
     ``n_envs``, ``normalize``) is stated with rl-zoo's value, and no stated number is off from
     rl-zoo's by a factor of 2 or more (nor a stated flag different). Settings the run does not
     state (an event file alone states its learning rate and little else) are not held against
-    it; structured values such as ``policy_kwargs`` are not compared.
+    it; structured values such as ``policy_kwargs`` are not compared. An on-policy run's
+    rollout size (``n_steps x n_envs``), which its logs give where the two settings are not
+    stated, counts as one more setting (see :func:`_rollout_evidence`).
     """
     entry = _zoo_entry(algo, env_id)
     if entry is None:
@@ -510,7 +512,38 @@ def uses_zoo_settings(algo: str, env_id: str, hyperparams: dict[str, Any]) -> bo
             known, default = library_default(algo, key)
             same_as_default = known and _numeric(default) == _numeric(zoo)  # zoo's is a number here
         shown = shown or not same_as_default
+    rollout = _rollout_evidence(algo, entry, hyperparams)
+    if rollout is not None:
+        stated, zoo, default = rollout
+        if max(stated, zoo) / min(stated, zoo) >= 2:
+            return False
+        shown = shown or (stated == zoo and zoo != default)
     return shown
+
+
+def _rollout_evidence(
+    algo: str, entry: Mapping[str, Any], hyperparams: Mapping[str, Any]
+) -> tuple[float, float, float] | None:
+    """(the run's rollout size, rl-zoo's, SB3's default) for an on-policy run whose logs give
+    its rollout but not the ``n_steps`` and ``n_envs`` it is made of; None otherwise.
+
+    An event file states a PPO run's learning rate and little else, but the steps between its
+    tables are ``n_steps x n_envs`` (``table_steps``): rl-zoo's PPO on LunarLander collects
+    16 x 1024 steps a rollout, SB3's default 2048 (one env). None where a setting is missing
+    or not a positive number.
+    """
+    if "n_steps" in hyperparams and "n_envs" in hyperparams:
+        return None  # compared key by key
+    known, default = library_default(algo, "n_steps")
+    stated = _numeric(hyperparams.get("rollout_size", hyperparams.get("table_steps")))
+    default_steps = _numeric(default)
+    steps = _numeric(entry.get("n_steps", default))
+    envs = _numeric(entry.get("n_envs", 1))
+    values = (stated, default_steps, steps, envs)
+    if not known or any(v is None or v <= 0 for v in values):
+        return None
+    assert stated is not None and default_steps is not None and steps is not None and envs is not None
+    return stated, steps * envs, default_steps
 
 
 def _numeric(value: Any) -> float | None:

@@ -8,12 +8,19 @@ the DQN exploration schedule and SAC's entropy-coefficient mode show in their ke
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
 from typing import Any
 
 from sb3doctor.model import Run, Series, is_number, paired_deltas
+
+#: On-policy algorithms whose learn() writes a table after every rollout by default
+#: (``log_interval=1``; A2C's default is 100).
+_ONE_TABLE_PER_ROLLOUT = frozenset({"PPO", "RecurrentPPO", "MaskablePPO", "TRPO"})
+#: A train/* key each of them logs at every update.
+_ON_POLICY_LOSSES = ("train/value_loss", "train/policy_gradient_loss", "train/explained_variance")
 
 
 def _first(series: Series | None) -> float | None:
@@ -77,7 +84,9 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
 
     Keys (present only when derivable): ``learning_rate`` (first logged value),
     ``learning_rate_final``, ``lr_schedule`` (``constant`` or ``decaying``), ``clip_range``,
-    ``clip_range_vf_set``, ``rollout_size`` (n_steps x n_envs), ``n_epochs``,
+    ``clip_range_vf_set``, ``rollout_size`` (n_steps x n_envs), ``table_steps`` (steps
+    between logged tables, where the counters that give ``rollout_size`` are missing: an event
+    file of PPO or TRPO, which log every rollout by default), ``n_epochs``,
     ``target_kl_active``, ``action_space`` (``box``/``discrete``), ``n_actions``,
     ``exploration_initial_eps``, ``exploration_final_eps``, ``ent_coef`` and
     ``ent_coef_auto`` (SAC family), ``total_timesteps`` (last step seen, unless a config gives
@@ -134,6 +143,18 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
             and math.isfinite(size := last_ts / (last_nu + 1))
         ):
             hp["rollout_size"] = round(size)
+
+    if run.algo in _ONE_TABLE_PER_ROLLOUT and "rollout_size" not in hp:
+        # An event file has neither counter (SB3 keeps time/iterations and train/n_updates out of
+        # TensorBoard), but these algorithms write a table after every rollout by default
+        # (learn()'s log_interval=1, which rl-zoo keeps), so the steps between train/* points
+        # are n_steps x n_envs. Kept apart from rollout_size: a run logged every k rollouts
+        # spaces them k times wider, which only makes it look less like any reference.
+        loss = next((m[k] for k in _ON_POLICY_LOSSES if k in m and len(m[k]) > 1), None)
+        if loss is not None:
+            spacing = _mode([float(b - a) for a, b in itertools.pairwise(loss.steps) if b > a])
+            if spacing:
+                hp["table_steps"] = int(spacing)
 
     if run.algo in {"PPO", "RecurrentPPO", "MaskablePPO", "A2C", "TRPO"}:
         hp["action_space"] = "box" if "train/std" in m else "discrete"

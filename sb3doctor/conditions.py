@@ -17,7 +17,7 @@ import itertools
 import math
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
@@ -831,6 +831,49 @@ def _episode_batches(ctx: Context, rolling: Series) -> EpisodeBatches | None:
     return found_batches
 
 
+def returns_as_of(ctx: Context) -> int | None:
+    """The step the run's latest return evidence describes; None without a step range.
+
+    monitor.csv (or the episodes a callback saw) gives each episode as it ends, and the batch
+    means recovered from an off-policy run's running mean are as recent as their table: the
+    run's last step. SB3's ``ep_rew_mean`` alone averages the last ``stats_window_size`` (100)
+    episodes, which took 100 x ``ep_len_mean`` steps to play (all the run's steps, while fewer
+    have ended): its last value describes the policy of about half that span earlier. PPO on
+    Acrobot (16 envs, episodes of ~460 steps) at step 40,960 averages every episode so far, the
+    random ones of its start included (-460, where monitor.csv's latest are at -245).
+    """
+    if ctx.step_range is None:
+        return None
+    name = next((m for m in RETURN_METRICS if m in ctx.metrics and len(ctx.metrics[m])), None)
+    if name != ROLLING_RETURN:
+        return ctx.step_range[1]
+    key = ("returns_as_of",)
+    if key not in ctx.cache:
+        rolling = ctx.metrics[ROLLING_RETURN]
+        as_of = ctx.step_range[1]
+        lengths = ctx.metrics.get("rollout/ep_len_mean")
+        if _episode_batches(ctx, rolling) is None and lengths is not None:
+            from sb3doctor.episodes import window_of
+
+            last = rolling.max_step()
+            known = [v for s, v in zip(lengths.steps, lengths.values, strict=True) if s <= last]
+            length = known[-1] if known else None
+            if length is not None and math.isfinite(length) and length > 0:
+                span = min(window_of(ctx.hyperparams) * length, last - ctx.step_range[0])
+                as_of = max(ctx.step_range[0], round(last - span / 2))
+        ctx.cache[key] = as_of
+    result: int = ctx.cache[key]
+    return result
+
+
+def _as_of_returns(ctx: Context) -> Context:
+    """``ctx`` with its clock set back to :func:`returns_as_of` (the same where it is not)."""
+    as_of = returns_as_of(ctx)
+    if ctx.step_range is None or as_of is None or as_of >= ctx.step_range[1]:
+        return ctx
+    return replace(ctx, step_range=(ctx.step_range[0], as_of))
+
+
 def training_start(ctx: Context) -> int | None:
     """The step the training clock starts at: the first gradient update, where the logs show it.
 
@@ -914,9 +957,15 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     of its measured seeds; holds where that was not measured, or the run does not show rl-zoo's
     settings: see ``RunReference.onset``); or, with ``trained_steps``, that
     many steps since the first update (0: the run has made one; a run read from monitor.csv
-    alone counts from its first step)."""
+    alone counts from its first step). ``as_of: returns`` counts each of these to the step the
+    run's return evidence describes (:func:`returns_as_of`): for a wait before "the returns have
+    not risen" is judged."""
     value = float(cond.get("min_frac", 0.25))
     ev = Evidence(False, None, value, 0, None, None, "time/total_timesteps")
+    if cond.get("as_of") == "returns":
+        # A wait for the returns to move counts to the step their evidence describes: SB3's
+        # running mean alone lags the run by half its window (see returns_as_of).
+        ctx = _as_of_returns(ctx)
     if ctx.step_range is None:
         return ev
     if "trained_steps" in cond:
@@ -1008,7 +1057,8 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     takes the window mean's 95% confidence bound first, so that noise alone cannot make the
     condition hold.
     ``min_budget_frac`` requires the run to have reached that fraction of the reference
-    budget (``max_budget_frac``: not yet reached it); ``min_steps`` an absolute number of steps.
+    budget (``max_budget_frac``: not yet reached it), counted to the step the returns describe
+    (:func:`returns_as_of`); ``min_steps`` an absolute number of steps.
     ``sparse_only`` holds only on envs whose
     reward comes at a goal; ``without_reference`` only where the env has no known reference.
     """
@@ -1027,7 +1077,8 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if last_step < float(cond.get("min_steps", 0)):
         return ev
     if "min_budget_frac" in cond or "max_budget_frac" in cond:
-        frac = budget_fraction(ctx, ref, str(cond.get("budget", "fastest")))
+        # counted to the step the returns describe (SB3's running mean lags: returns_as_of)
+        frac = budget_fraction(_as_of_returns(ctx), ref, str(cond.get("budget", "fastest")))
         if frac is None:
             return ev
         ev.extra["budget_frac"] = frac  # for messages: "the run has used 20% of the budget"
@@ -1061,8 +1112,13 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if len(values) < min_points or not values:
         return ev
     bound = str(cond.get("bound", "mean"))
-    # the run's start: its first 10% of episodes, at least 5
+    # the run's start: its first 10% of episodes, at least 5, but none of the final window's: a
+    # run with few tables (PPO on LunarLander with rl-zoo's 16 x 1024-step rollouts logs 7 in
+    # 115k steps; the final window then takes the last 5) would otherwise compare its end with
+    # a start made of the same points, and could never show that it rose.
     n_start = max(math.ceil(5 / per_point), len(all_values) // 10)
+    if 0 < len(all_values) - len(values) < n_start:
+        n_start = len(all_values) - len(values)
     start_vals = all_values[:n_start]
     start = _fsum(start_vals) / len(start_vals)
     final_mean = _fsum(values) / len(values)

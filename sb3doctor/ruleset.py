@@ -125,6 +125,7 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "planned_frac",
             "onset_factor",
             "trained_steps",
+            "as_of",
         ),
     ),
     "growth": (("stat", "op", "value"), ("early", "late", "abs", "min_points")),
@@ -147,6 +148,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "without_reference": (True, False),
     "above_random": (True, False),
     "budget": ("fastest", "own"),
+    "as_of": ("returns",),
     "bound": ("ln_n_actions", "first", "early", "upper", "lower", "mean"),
     "transform": ("horizon",),
 }

@@ -287,4 +287,4 @@ def test_total_timesteps_judges_a_run_still_training_as_the_share_done(
     assert "RET-NOT-LEARNING" not in findings
     early = findings["RET-TOO-EARLY-FOR-PLAN"]
     assert early["severity"] == "info"
-    assert "10% of the way through 100000 steps" in early["message"]
+    assert "those of the run at 10% of 100000 steps" in early["message"]

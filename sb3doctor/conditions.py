@@ -955,7 +955,8 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     or, with ``onset_factor``, that many times the steps rl-zoo's tuned agent of the run's
     algorithm took to leave random play on its env (counted from the first update, the slowest
     of its measured seeds; holds where that was not measured, or the run does not show rl-zoo's
-    settings: see ``RunReference.onset``); or, with ``trained_steps``, that
+    settings: see ``RunReference.onset``; ``onset: critic`` takes the steps until that agent's
+    critic explained anything instead, ``RunReference.critic_onset``); or, with ``trained_steps``, that
     many steps since the first update (0: the run has made one; a run read from monitor.csv
     alone counts from its first step). ``as_of: returns`` counts each of these to the step the
     run's return evidence describes (:func:`returns_as_of`): for a wait before "the returns have
@@ -984,7 +985,9 @@ def _budget(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         return ev
     if "onset_factor" in cond:
         ref = ctx.reference() if ctx.reference is not None else None
-        onset = getattr(ref, "onset", None)
+        # the returns' onset, or (onset: critic) the steps until the agent's critic explains
+        # anything at all (its explained_variance leaves 0)
+        onset = getattr(ref, "critic_onset" if cond.get("onset") == "critic" else "onset", None)
         if not is_number(onset) or onset <= 0:
             ev.held, ev.observed, ev.threshold, ev.steps = True, None, None, ctx.step_range
             return ev

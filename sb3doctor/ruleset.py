@@ -126,6 +126,7 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "onset_factor",
             "trained_steps",
             "as_of",
+            "onset",
         ),
     ),
     "growth": (("stat", "op", "value"), ("early", "late", "abs", "min_points")),
@@ -149,6 +150,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "above_random": (True, False),
     "budget": ("fastest", "own"),
     "as_of": ("returns",),
+    "onset": ("returns", "critic"),
     "bound": ("ln_n_actions", "first", "early", "upper", "lower", "mean"),
     "transform": ("horizon",),
 }

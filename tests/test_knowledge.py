@@ -312,6 +312,13 @@ def test_uses_zoo_settings() -> None:
     # the budget is no setting: a shortened run of the tuned agent is that agent
     assert uses("DQN", "CartPole-v1", {"learning_rate": 0.0023, "n_timesteps": 20_000})
     assert not uses("DQN", "NoSuchEnv-v0", {"learning_rate": 0.0023})
+    # a setting rl-zoo's entry leaves out is SB3's default there: PPO on LunarLander states no
+    # vf_coef, so 0.5; 1e-4 is another agent (a setting rl-zoo never records is not compared)
+    zoo_ppo = {"n_envs": 16, "n_steps": 1024, "n_epochs": 4}
+    assert uses("PPO", "LunarLander-v3", {**zoo_ppo, "vf_coef": 0.5})
+    assert not uses("PPO", "LunarLander-v3", {**zoo_ppo, "vf_coef": 1e-4})
+    assert not uses("PPO", "LunarLander-v3", {**zoo_ppo, "use_sde": True})
+    assert uses("TRPO", "MountainCar-v0", {"n_envs": 2, "normalize": True, "n_critic_updates": 20})
 
 
 def test_uses_zoo_settings_from_the_rollout_an_event_file_gives() -> None:
@@ -350,10 +357,20 @@ def test_onsets_file_is_what_the_onset_runs_give(tmp_path: Path) -> None:
     shipped = numbers(DATA / "onsets.csv")
     assert shipped == numbers(tmp_path / "onsets.csv")
     assert {(algo, env) for algo, env, *_ in shipped} >= {("TD3", "Pendulum-v1"), ("DQN", "CartPole-v1")}
-    for algo, env_id, runs, onset_max, median, onsets, _ in shipped:
+    for algo, env_id, runs, onset_max, median, onsets, critic_max, critic_onsets, _ in shipped:
         values = [int(o.lstrip(">")) for o in onsets.split(";")]
         assert len(values) == int(runs) and max(values) == int(onset_max), (algo, env_id)
         assert min(values) <= int(median) <= max(values)
+        if critic_onsets:  # on-policy agents log explained_variance
+            critics = [int(o.lstrip(">")) for o in critic_onsets.split(";")]
+            assert len(critics) == int(runs) and max(critics) == int(critic_max), (algo, env_id)
+        else:
+            assert critic_max == "" and algo in ("DQN", "QRDQN", "TD3", "DDPG"), (algo, env_id)
+    # rl-zoo's PPO on LunarLander: its critic explains nothing (EV within 0.05 of 0) for the
+    # whole ~150,000 measured steps in 7 of 8 seeds
+    ppo = knowledge.zoo_onset("PPO", "LunarLander-v3")
+    assert ppo is not None and ppo.critic_onset_max is not None and ppo.critic_onset_max >= 140_000
+    assert knowledge.zoo_onset("TD3", "Pendulum-v1").critic_onset_max is None  # type: ignore[union-attr]
 
 
 def test_load_everything_once() -> None:

@@ -584,10 +584,15 @@ def make_hyperparams(out_dir: Path) -> None:
 
 # --------------------------------------------------------------------------- onsets.csv
 
-ONSET_COLUMNS = ("algo", "env_id", "runs", "onset_max", "onset_median", "onsets", "timesteps", "source")
+ONSET_COLUMNS = (
+    "algo", "env_id", "runs", "onset_max", "onset_median", "onsets", "critic_onset_max", "critic_onsets",
+    "timesteps", "source",
+)  # fmt: skip
 #: The rule whose return test defines "left random play", and the prefixes it is tried on.
 ONSET_RULE = "RET-NOT-LEARNING"
 ONSET_GRID = 100  # prefixes of 1%, 2%, ... 100% of the run
+#: The band around 0 in which VF-EV-ZERO calls explained_variance "a constant critic".
+CRITIC_BAND = 0.05
 
 
 def _return_test(rule_id: str) -> dict[str, Any]:
@@ -604,8 +609,20 @@ def _return_test(rule_id: str) -> dict[str, Any]:
     return {"all_of": tests}
 
 
-def run_onset(run_dir: Path) -> tuple[str, str, int, int | None] | None:
-    """(algo, env id, steps trained after the first update, onset) of one onset run.
+def critic_onset(run: Any, start: int) -> int | None:
+    """Steps from the first update (``start``) to the first update whose explained_variance left
+    VF-EV-ZERO's band (|EV| > 0.05: the critic explains something); None where it never did or
+    the run logs no explained_variance (off-policy algorithms)."""
+    ev = run.metrics.get("train/explained_variance")
+    if ev is None:
+        return None
+    step = next((s for s, v in zip(ev.steps, ev.values, strict=True) if abs(v) > CRITIC_BAND), None)
+    return None if step is None else max(0, int(step - start))
+
+
+def run_onset(run_dir: Path) -> tuple[str, str, int, int | None, int | None, bool] | None:
+    """(algo, env id, steps trained after the first update, onset, critic onset, whether the run
+    logs explained_variance) of one onset run (see :func:`critic_onset` for the critic's).
 
     The onset is the number of steps from the run's first gradient update after which
     ``ONSET_RULE``'s return test ("no better than random play, no better than the start, never a
@@ -642,29 +659,35 @@ def run_onset(run_dir: Path) -> tuple[str, str, int, int | None] | None:
     trained = int(rng[1] - start)
     # The last prefix on which the run still looked random, searched from the end.
     last_held = next((i for i in range(ONSET_GRID, 0, -1) if still_random(i / ONSET_GRID)[0]), 0)
+    critic = critic_onset(run, start)
+    has_critic = "train/explained_variance" in run.metrics
     if last_held == ONSET_GRID:
-        return run.algo, ref.env_id, trained, None
+        return run.algo, ref.env_id, trained, None, critic, has_critic
     # The onset is the end of the prefix after it.
     _, end = still_random((last_held + 1) / ONSET_GRID)
-    return run.algo, ref.env_id, trained, max(0, int(end - start))
+    return run.algo, ref.env_id, trained, max(0, int(end - start)), critic, has_critic
 
 
 def make_onsets(out_dir: Path, runs_dir: Path) -> None:
     """Measure every onset run under ``runs_dir`` and write onsets.csv, one row per (algo, env)."""
     found: dict[tuple[str, str], list[tuple[int, int | None]]] = {}
+    critics: dict[tuple[str, str], list[tuple[int, int | None]]] = {}
     for run_dir in sorted(p for p in runs_dir.iterdir() if p.is_dir() and p.name.startswith("onset-")):
         measured = run_onset(run_dir)
         if measured is None:
             print(f"{run_dir.name}: no episodes or no reference, left out")
             continue
-        algo, env_id, trained, onset = measured
+        algo, env_id, trained, onset, critic, has_critic = measured
         when = "never" if onset is None else onset
         print(f"{run_dir.name}: {when} of {trained} steps after the first update")
         found.setdefault((algo, env_id), []).append((trained, onset))
+        if has_critic:
+            critics.setdefault((algo, env_id), []).append((trained, critic))
     rows = []
     for (algo, env_id), items in sorted(found.items()):
         # A run that never left random play counts as its whole length: a lower bound.
-        onsets = sorted(onset if onset is not None else trained for trained, onset in items)
+        onsets, listed = _onset_summary(items)
+        critic_onsets, critic_listed = _onset_summary(critics.get((algo, env_id), []))
         rows.append(
             {
                 "algo": algo,
@@ -672,10 +695,9 @@ def make_onsets(out_dir: Path, runs_dir: Path) -> None:
                 "runs": str(len(items)),
                 "onset_max": str(onsets[-1]),
                 "onset_median": str(int(statistics.median(onsets))),
-                "onsets": ";".join(
-                    str(o) if o is not None else f">{t}"
-                    for t, o in sorted(items, key=lambda x: (x[1] is None, x[1] or 0))
-                ),
+                "onsets": listed,
+                "critic_onset_max": str(critic_onsets[-1]) if critic_onsets else "",
+                "critic_onsets": critic_listed,
                 "timesteps": str(max(t for t, _ in items)),
                 "source": f"{len(items)} runs of rl-zoo's tuned hyperparameters "
                 f"(rl_zoo3 {_version('rl_zoo3')}, seeds from 101) trained by bench/knowledge/onset_runs.py",
@@ -687,8 +709,20 @@ def make_onsets(out_dir: Path, runs_dir: Path) -> None:
         f"onset: steps from the first gradient update after which {ONSET_RULE}'s return test (no better than "
         "random play, than the start, never clearly above random) holds on no prefix of the run; "
         "'>N': it still held at the end, N steps after the first update.",
+        f"critic_onset: steps from the first gradient update to the first update whose explained_variance "
+        f"left VF-EV-ZERO's band (|EV| > {CRITIC_BAND}: the critic explains something); '>N': it never did "
+        "in the N steps trained after the first update; empty for algorithms without a critic's EV.",
     ]
     _write_csv(out_dir / "onsets.csv", header, ONSET_COLUMNS, rows)
+
+
+def _onset_summary(items: list[tuple[int, int | None]]) -> tuple[list[int], str]:
+    """The onsets of (steps trained, onset or None) sorted, a seed that never got there counting
+    with its whole length (a lower bound), and their listing with ``>N`` for those."""
+    onsets = sorted(onset if onset is not None else trained for trained, onset in items)
+    in_order = sorted(items, key=lambda x: (x[1] is None, x[1] or 0))
+    listed = ";".join(str(o) if o is not None else f">{t}" for t, o in in_order)
+    return onsets, listed
 
 
 # --------------------------------------------------------------------------- CLI

@@ -149,6 +149,10 @@ class ZooOnset:
         left random play for good, by RET-NOT-LEARNING's own return test on every later prefix of
         the run (a seed that never did counts with its whole length)
     :param onset_median: the median seed's
+    :param critic_onset_max: the slowest seed's steps from its first update until its critic
+        first explained something (explained_variance out of VF-EV-ZERO's band of 0.05 around 0;
+        a seed whose critic never did counts with its whole length); None for algorithms that
+        log no explained_variance
     """
 
     algo: str
@@ -156,6 +160,7 @@ class ZooOnset:
     runs: int
     onset_max: int
     onset_median: int
+    critic_onset_max: int | None = None
 
 
 # --------------------------------------------------------------------------- names
@@ -382,6 +387,7 @@ def zoo_onset(algo: str, env_id: str) -> ZooOnset | None:
         runs=int(row["runs"]),
         onset_max=int(row["onset_max"]),
         onset_median=int(row["onset_median"]),
+        critic_onset_max=int(row["critic_onset_max"]) if row.get("critic_onset_max") else None,
     )
 
 
@@ -471,9 +477,10 @@ def zoo_value(algo: str, env_id: str, param: str) -> float | None:
     return _numeric((_zoo_entry(algo, env_id) or {}).get(param))
 
 
-#: Keys of an rl-zoo entry that are not the agent's settings: the training budget (shortened
-#: runs of a tuned agent are still that agent) and the policy class.
-_NOT_SETTINGS = frozenset({"n_timesteps", "policy"})
+#: Keys of an rl-zoo entry (or SB3's defaults) that are not the agent's settings: the training
+#: budget (shortened runs of a tuned agent are still that agent), the policy class, and the
+#: window of the logged episode means.
+_NOT_SETTINGS = frozenset({"n_timesteps", "policy", "stats_window_size"})
 #: Settings compared by 1 - value: a discount or GAE lambda is a horizon.
 _HORIZONS = frozenset({"gamma", "gae_lambda"})
 
@@ -483,7 +490,9 @@ def uses_zoo_settings(algo: str, env_id: str, hyperparams: dict[str, Any]) -> bo
 
     True when at least one setting in which rl-zoo departs from SB3's default (a learning rate,
     ``n_envs``, ``normalize``) is stated with rl-zoo's value, and no stated number is off from
-    rl-zoo's by a factor of 2 or more (nor a stated flag different). Settings the run does not
+    rl-zoo's by a factor of 2 or more (nor a stated flag different); a setting rl-zoo tunes
+    elsewhere but leaves out of this entry counts with SB3's default, as rl-zoo trains it.
+    Settings the run does not
     state (an event file alone states its learning rate and little else) are not held against
     it; structured values such as ``policy_kwargs`` are not compared. An on-policy run's
     rollout size (``n_steps x n_envs``), which its logs give where the two settings are not
@@ -492,8 +501,14 @@ def uses_zoo_settings(algo: str, env_id: str, hyperparams: dict[str, Any]) -> bo
     entry = _zoo_entry(algo, env_id)
     if entry is None:
         return False
+    # A setting rl-zoo tunes for this algorithm elsewhere but leaves out here is SB3's default on
+    # purpose (has_zoo_entry): a run that states another value of it (PPO on LunarLander with
+    # vf_coef 1e-4, rl-zoo's entry silent, so 0.5) is not rl-zoo's agent either.
+    defaults = _defaults().get(normalize_algo(algo), {})
+    settings = {k: defaults[k] for k in _zoo_tuned_keys(algo) if k in defaults and k not in _NOT_SETTINGS}
+    settings.update(entry)
     shown = False
-    for key, zoo in entry.items():
+    for key, zoo in settings.items():
         if key in _NOT_SETTINGS or key not in hyperparams:
             continue
         stated = hyperparams[key]
@@ -519,6 +534,12 @@ def uses_zoo_settings(algo: str, env_id: str, hyperparams: dict[str, Any]) -> bo
             return False
         shown = shown or (stated == zoo and zoo != default)
     return shown
+
+
+@cache
+def _zoo_tuned_keys(algo: str) -> frozenset[str]:
+    """The settings rl-zoo's stored entries tune for ``algo`` on at least one env."""
+    return frozenset(k for entry in (_hyperparams().get(normalize_algo(algo)) or {}).values() for k in entry)
 
 
 def _rollout_evidence(

@@ -46,6 +46,7 @@ from bench.benchmark.specs import (  # noqa: E402
     HOLDOUT_IDS,
     WIDE2_IDS,
     WIDE3_IDS,
+    WIDE4_IDS,
     WIDE_IDS,
     RunSpec,
 )
@@ -96,6 +97,7 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("wide", WIDE_IDS),
     ("wide2", WIDE2_IDS),
     ("wide3", WIDE3_IDS),
+    ("wide4", WIDE4_IDS),
 )
 
 
@@ -116,7 +118,8 @@ def split_of(run_id: str) -> str:
     (``specs.FRESH13``), ``fresh14`` for the sixteenth seeds trained at the start of round 13
     (``specs.FRESH14``), ``wide`` for round 6's (algorithm, env)
     pairs that no earlier run trains (``specs.WIDE``), ``wide2`` for their second seeds
-    (``specs.WIDE2``) and ``wide3`` for round 9's new pairs (``specs.WIDE3``); otherwise
+    (``specs.WIDE2``), ``wide3`` for round 9's new pairs (``specs.WIDE3``) and ``wide4`` for
+    round 13's (``specs.WIDE4``); otherwise
     ``test`` for half of the runs by a fixed hash of the id, ``dev`` for the rest."""
     held_out = next((name for name, ids in HELD_OUT if run_id in ids), None)
     if held_out is not None:

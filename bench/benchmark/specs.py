@@ -794,6 +794,28 @@ FRESH12, FRESH12_IDS = _reseeded(14)
 #: them, into the `fresh13` split (fifteenth seeds `fresh3` holds are left out).
 FRESH13, FRESH13_IDS = _reseeded(15)
 
+#: Round 13: the `wide4` split, (algorithm, env) pairs that no earlier run trains, one seed each
+#: (17), chosen and trained at the start of round 13 and scored once after its changes: rl-zoo's
+#: SAC, TQC and CrossQ on MountainCarContinuous (their full 50k budgets), DQN on MountainCar (its
+#: full 120k) and PPO on LunarLanderContinuous (300k of rl-zoo's 1M); and five faults on those
+#: pairs: a learning rate far too high and a negative entropy coefficient for PPO on
+#: LunarLanderContinuous, gamma 0.3 for DQN on MountainCar, a learning rate of 1e-6 for SAC and
+#: SB3's defaults for CrossQ on MountainCarContinuous, whose reward comes at the goal.
+WIDE4: list[RunSpec] = [
+    *_healthy("sac", MCC, 50_000, seeds=(17,)),
+    *_healthy("tqc", MCC, 50_000, seeds=(17,)),
+    *_healthy("crossq", MCC, 50_000, seeds=(17,)),
+    *_healthy("dqn", MC, 120_000, seeds=(17,)),
+    *_healthy("ppo", LLC, 300_000, seeds=(17,)),
+    _wide("ppo-llc-0.02", "ppo", LLC, 200_000, "lr_too_high", {"learning_rate": 0.02}, seed=17),
+    _wide("ppo-llc-ent-1", "ppo", LLC, 200_000, "entropy_collapse", {"ent_coef": -1.0}, seed=17),
+    _wide("dqn-mountaincar-gamma0.3", "dqn", MC, 120_000, "reward_plateau", {"gamma": 0.3}, seed=17),
+    _wide("sac-mcc-lr1e-6", "sac", MCC, 50_000, "updates_too_small", {"learning_rate": 1e-6}, seed=17),
+    _wide("crossq-mcc-sb3", "crossq", MCC, 50_000, "sparse_reward_no_learning", {}, seed=17, base="sb3"),
+]  # fmt: skip
+WIDE4_IDS = frozenset(s.run_id for s in WIDE4)
+SPECS += WIDE4
+
 #: Round 13: a sixteenth seed, trained at the start of round 13 before any of its rule changes and
 #: scored once, after them, into the `fresh14` split (sixteenth seeds `fresh3` holds are left out).
 FRESH14, FRESH14_IDS = _reseeded(16)

@@ -340,6 +340,44 @@ def test_uses_zoo_settings_from_the_rollout_an_event_file_gives() -> None:
     assert not uses("TD3", "Pendulum-v1", {"learning_rate": 0.001, "table_steps": 800})
 
 
+def test_uses_zoo_settings_from_the_warm_up_an_event_file_bounds() -> None:
+    """An off-policy event file states no learning_starts, but its first train/* table bounds
+    it: rl-zoo's TD3 on Pendulum (10,000) logs train/* first at 10,400 after a table at 9,600."""
+    uses = knowledge.uses_zoo_settings
+    lr = {"learning_rate": 0.001}  # SB3's default for TD3, and rl-zoo's on Pendulum
+    assert uses("TD3", "Pendulum-v1", {**lr, "learning_starts_between": [9600, 10400]})
+    assert not uses("TD3", "Pendulum-v1", {**lr, "learning_starts_between": [0, 800]})  # SB3's 100
+    # a stated learning_starts is compared as such
+    stated = {**lr, "learning_starts": 100, "learning_starts_between": [9600, 10400]}
+    assert not uses("TD3", "Pendulum-v1", stated)
+    # DQN on CartPole: rl-zoo trains every 256 steps from 1,000, so its first update (1,024) can
+    # come after a table past 1,000; SB3's defaults log train/* within the first ~100-200 steps
+    zoo_dqn = {"learning_rate": 0.0023, "exploration_final_eps": 0.04}
+    assert uses("DQN", "CartPole-v1", {**zoo_dqn, "learning_starts_between": [1020, 1122]})
+    assert not uses("DQN", "CartPole-v1", {**zoo_dqn, "learning_starts_between": [86, 151]})
+
+
+@pytest.mark.parametrize(
+    ("folder", "bounds", "stated"),
+    [
+        ("td3_pendulum", [1000, 1200], 1000),
+        ("sac_pendulum", [0, 200], 100),
+        ("dqn_cartpole", [847, 1105], 1000),
+    ],
+)
+def test_the_warm_up_bounds_hold_the_learning_starts_the_run_was_given(
+    folder: str, bounds: list[int], stated: int
+) -> None:
+    from sb3doctor.sources import read_runs
+
+    (event,) = (ROOT / "fixtures" / folder).rglob("events.out.tfevents.*")
+    (run,) = read_runs(event)
+    assert run.hyperparams["learning_starts_between"] == bounds
+    (full,) = read_runs(event.parent)
+    assert full.hyperparams["learning_starts"] == stated  # from the run's config.json
+    assert bounds[0] - 4 <= stated < bounds[1]  # within one rollout (train_freq <= 4 here)
+
+
 def test_onsets_file_is_what_the_onset_runs_give(tmp_path: Path) -> None:
     """onsets.csv is what make_knowledge.py measures on the committed onset runs, and every
     row's numbers agree with its list of per-seed onsets."""

@@ -137,8 +137,10 @@ def test_a_tuned_agent_that_starts_late_is_not_called_stuck(tmp_path: Path) -> N
         if rule == "RET-TOO-EARLY-FOR-ONSET" and kind == "finding_raised"
     ]
     assert early, seen
-    # Without the config nothing shows those settings (the event file states lr 1e-3, which is
-    # also SB3's default): the general wait applies, and the late start is warned.
+    # Without the config the event file still shows it: its learning rate (1e-3) is also SB3's
+    # default, but its first train/* table (10,400 steps, after one at 9,600) bounds its warm-up
+    # around rl-zoo's learning_starts of 10,000, not SB3's 100. (Before round 13 the general
+    # wait applied here and the late start was warned at ~80% of the run.)
     seen = replay("healthy-td3-pendulum-s2", tmp_path / "b")
-    warned = [frac for frac, kind, rule, sev in seen if rule == "RET-NOT-LEARNING" and sev == "warning"]
-    assert warned and 0.75 < min(warned) < 1.0, seen
+    assert [s for s in seen if s[1] == "finding_raised" and s[3] != "info"] == []
+    assert any(rule == "RET-TOO-EARLY-FOR-ONSET" for _, _, rule, _ in seen), seen

@@ -496,7 +496,8 @@ def uses_zoo_settings(algo: str, env_id: str, hyperparams: dict[str, Any]) -> bo
     state (an event file alone states its learning rate and little else) are not held against
     it; structured values such as ``policy_kwargs`` are not compared. An on-policy run's
     rollout size (``n_steps x n_envs``), which its logs give where the two settings are not
-    stated, counts as one more setting (see :func:`_rollout_evidence`).
+    stated, counts as one more setting (see :func:`_rollout_evidence`), and so does an
+    off-policy run's warm-up as its first train/* table bounds it (:func:`_warmup_evidence`).
     """
     entry = _zoo_entry(algo, env_id)
     if entry is None:
@@ -527,6 +528,12 @@ def uses_zoo_settings(algo: str, env_id: str, hyperparams: dict[str, Any]) -> bo
             known, default = library_default(algo, key)
             same_as_default = known and _numeric(default) == _numeric(zoo)  # zoo's is a number here
         shown = shown or not same_as_default
+    warmup = _warmup_evidence(algo, entry, hyperparams)
+    if warmup is not None:
+        zoo_fits, default_fits = warmup
+        if not zoo_fits:
+            return False
+        shown = shown or not default_fits
     rollout = _rollout_evidence(algo, entry, hyperparams)
     if rollout is not None:
         stated, zoo, default = rollout
@@ -534,6 +541,41 @@ def uses_zoo_settings(algo: str, env_id: str, hyperparams: dict[str, Any]) -> bo
             return False
         shown = shown or (stated == zoo and zoo != default)
     return shown
+
+
+def _warmup_evidence(
+    algo: str, entry: Mapping[str, Any], hyperparams: Mapping[str, Any]
+) -> tuple[bool, bool] | None:
+    """(rl-zoo's ``learning_starts`` fits the run's logs, SB3's default does) for an off-policy
+    run whose logs bound its warm-up (``learning_starts_between``) but do not state it; None
+    otherwise.
+
+    The first train/* table bounds the first update from above and the table before it from
+    below, less one rollout (``train_freq`` steps per env, rl-zoo's or SB3's): rl-zoo's TD3 on
+    Pendulum first logs train/* at 10,400 steps after a table at 9,600, which 10,000 fits and
+    SB3's 100 does not.
+    """
+    bounds = hyperparams.get("learning_starts_between")
+    if "learning_starts" in hyperparams or not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
+        return None
+    lo, hi = (_numeric(b) for b in bounds)
+    known, default = library_default(algo, "learning_starts")
+    if lo is None or hi is None or not known:
+        return None
+
+    def fits(starts: Any, train_freq: Any, n_envs: Any) -> bool:
+        value, freq, envs = _numeric(starts), _numeric(train_freq), _numeric(n_envs)
+        if value is None:
+            return True  # not a number: nothing to hold against the run
+        # train_freq in episodes ([1, "episode"]) or unknown: a rollout of up to the window itself
+        rollout = freq * envs if freq is not None and envs is not None else hi - lo
+        return lo - rollout <= value < hi
+
+    freq_default = library_default(algo, "train_freq")[1]
+    zoo_fits = fits(
+        entry.get("learning_starts", default), entry.get("train_freq", freq_default), entry.get("n_envs", 1)
+    )
+    return zoo_fits, fits(default, freq_default, 1)
 
 
 @cache

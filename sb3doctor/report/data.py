@@ -365,8 +365,10 @@ def hyperparam_sources(run: Run) -> list[tuple[str, Any, str]]:
             source = "given"
         rows.append((key, value, source))
     known = set(run.hyperparams)
-    if run.hyperparams.get("rollout_size") is not None:
+    if run.hyperparams.get("rollout_size") is not None or run.hyperparams.get("table_steps") is not None:
         known.add("n_steps")  # n_steps x n_envs is logged; n_steps alone is not
+    if run.hyperparams.get("learning_starts_between") is not None:
+        known.add("learning_starts")  # bounded by the first train/* table
     for key, value in knowledge.sb3_defaults(run.algo or "").items():
         if key not in known and value is not None:
             rows.append((key, value, "assumed default"))

@@ -8,6 +8,7 @@ the DQN exploration schedule and SAC's entropy-coefficient mode show in their ke
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -79,6 +80,36 @@ def critic_layers(policy_kwargs: Any) -> int | None:
     return None
 
 
+def _warmup_bounds(run: Run) -> list[int] | None:
+    """``[lo, hi]``: the steps an off-policy run's ``learning_starts`` lies within, from when its
+    logger first wrote ``train/*``; None for other algorithms or where the logs do not show it.
+
+    SB3 trains once ``num_timesteps > learning_starts``, after a rollout of ``train_freq`` steps
+    per env, and a table holds the train/* values of every update since the one before. So the
+    first update came after the last table without train/* (step ``before``) and by the first with
+    them (step ``first``): ``learning_starts`` is under ``first`` and at least ``before`` minus one
+    rollout (whose length the logs do not give; the bound is left at ``before``). rl-zoo's TD3 on
+    Pendulum (``learning_starts=10000``, a table every 4 episodes of 200 steps) gives [9600, 10400].
+    """
+    from sb3doctor.sources.detect import OFF_POLICY
+
+    if run.algo not in OFF_POLICY:
+        return None
+    trains = [s.steps[0] for name, s in run.metrics.items() if name.startswith("train/") and len(s)]
+    if not trains:
+        return None
+    first = min(trains)
+    # the last table before it: per rollout/ or time/ series, the step just under `first`
+    before = [
+        s.steps[i - 1]
+        for name, s in run.metrics.items()
+        if name.startswith(("rollout/", "time/")) and (i := bisect.bisect_left(s.steps, first)) > 0
+    ]
+    if not before and not any(name.startswith(("rollout/", "time/")) for name in run.metrics):
+        return None  # no table of SB3's logger at all (filtered logs): nothing bounds it
+    return [int(max(before)) if before else 0, int(first)]
+
+
 def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     """Hyperparameters recoverable from ``run``'s metrics, overridden by ``config``.
 
@@ -86,7 +117,8 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     ``learning_rate_final``, ``lr_schedule`` (``constant`` or ``decaying``), ``clip_range``,
     ``clip_range_vf_set``, ``rollout_size`` (n_steps x n_envs), ``table_steps`` (steps
     between logged tables, where the counters that give ``rollout_size`` are missing: an event
-    file of PPO or TRPO, which log every rollout by default), ``n_epochs``,
+    file of PPO or TRPO, which log every rollout by default), ``learning_starts_between``
+    (``[lo, hi]``, an off-policy run's warm-up as its first train/* table bounds it), ``n_epochs``,
     ``target_kl_active``, ``action_space`` (``box``/``discrete``), ``n_actions``,
     ``exploration_initial_eps``, ``exploration_final_eps``, ``ent_coef`` and
     ``ent_coef_auto`` (SAC family), ``total_timesteps`` (last step seen, unless a config gives
@@ -155,6 +187,10 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
             spacing = _mode([float(b - a) for a, b in itertools.pairwise(loss.steps) if b > a])
             if spacing:
                 hp["table_steps"] = int(spacing)
+
+    warmup = _warmup_bounds(run)
+    if warmup is not None:
+        hp["learning_starts_between"] = warmup
 
     if run.algo in {"PPO", "RecurrentPPO", "MaskablePPO", "A2C", "TRPO"}:
         hp["action_space"] = "box" if "train/std" in m else "discrete"

@@ -154,3 +154,70 @@ def test_advice_fits_each_algorithm_the_rule_applies_to(rule: Rule, index: int) 
                 spec = next(a for a in rule.advice if a["param"] == advice.param)
                 if is_argument and "default" in spec and advice.param not in run.hyperparams:
                     assert advice.current == default, f"{rule.id} on {algo}: {advice.text}"
+
+
+def _conditions(node: object) -> list[dict[str, object]]:
+    """Every leaf condition (one with a ``kind``) in ``node``, combinators walked."""
+    if not isinstance(node, dict):
+        return []
+    found: list[dict[str, object]] = [node] if node.get("kind") else []
+    for key in ("all_of", "any_of"):
+        for sub in node.get(key) or []:
+            found += _conditions(sub)
+    return found + _conditions(node.get("not"))
+
+
+def _waits_not_timed_to_the_returns(node: object) -> list[dict[str, object]]:
+    """Budget waits inside an ``all_of`` that also judges the returns, without ``as_of: returns``."""
+    if not isinstance(node, dict):
+        return []
+    found: list[dict[str, object]] = []
+    if "all_of" in node:
+        inside = _conditions(node)
+        if any(c.get("kind") == "return_level" for c in inside):
+            found += [
+                c
+                for c in inside
+                if c.get("kind") == "budget"
+                and c.get("as_of") != "returns"
+                # the warm-up gate and a count of logged steps are not waits for the returns, and
+                # the critic's onset is about explained_variance
+                and not {"trained_steps", "min_steps"} & set(c)
+                and c.get("onset") != "critic"
+            ]
+    for key in ("all_of", "any_of"):
+        for sub in node.get(key) or []:
+            found += _waits_not_timed_to_the_returns(sub)
+    return found + _waits_not_timed_to_the_returns(node.get("not"))
+
+
+#: Logged metrics that are settings, not symptoms: a rule on one of them names a setting.
+SETTING_METRICS = ("train/learning_rate", "train/clip_range", "rollout/exploration_rate")
+
+
+def _names_a_setting(rule: Rule) -> bool:
+    """A rule whose evidence is a setting the config or the logs state (``requires``, a
+    ``vs_reference`` comparison, or a setting's logged value as its metric)."""
+    kinds = _conditions(rule.condition) + _conditions((rule.raw.get("escalate") or {}).get("condition"))
+    return (
+        bool(rule.raw.get("requires"))
+        or rule.metric in SETTING_METRICS
+        or any(c.get("kind") == "vs_reference" for c in kinds)
+    )
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_a_wait_for_the_returns_counts_to_the_step_they_describe(rule: Rule) -> None:
+    """Where a rule judges from its symptoms that the returns have not risen after a wait, the
+    wait counts to the step the return evidence describes (SB3's 100-episode ep_rew_mean lags
+    the run), not to the log's last step: ``as_of: returns`` on every such budget. A rule that
+    names a setting (a learning rate 30x its reference, a clip range of 0.005) has the setting
+    as its evidence and the returns only confirm it: its waits count to the last step, so that
+    the setting is named as early as before (timing them to the returns lost 26 findings at the
+    50% cut of the older splits' event files, with `--env`)."""
+    if _names_a_setting(rule):
+        return
+    escalate = rule.raw.get("escalate") or {}
+    missing = _waits_not_timed_to_the_returns(rule.condition)
+    missing += _waits_not_timed_to_the_returns(escalate.get("condition"))
+    assert missing == [], f"{rule.id}: budget waits next to a return test without as_of: returns: {missing}"

@@ -336,8 +336,9 @@ def test_uses_zoo_settings_from_the_rollout_an_event_file_gives() -> None:
     assert uses("PPO", "LunarLander-v3", {"n_steps": 1024, "n_envs": 16, "rollout_size": 1})
     # rl-zoo's n_steps with SB3's one env (TRPO on Pendulum: 2 x 1024 = TRPO's default 2048)
     assert not uses("TRPO", "Pendulum-v1", {"table_steps": 2048})
-    # off-policy algorithms have no rollout
+    # off-policy algorithms have no rollout (DQN's n_steps is its n-step return)
     assert not uses("TD3", "Pendulum-v1", {"learning_rate": 0.001, "table_steps": 800})
+    assert uses("DQN", "CartPole-v1", {"learning_rate": 0.0023, "rollout_size": 100_000})
 
 
 def test_uses_zoo_settings_from_the_warm_up_an_event_file_bounds() -> None:

@@ -598,14 +598,16 @@ def _rollout_evidence(
     if "n_steps" in hyperparams and "n_envs" in hyperparams:
         return None  # compared key by key
     known, default = library_default(algo, "n_steps")
+    if not known or library_default(algo, "learning_starts")[0]:
+        return None  # an off-policy n_steps is its n-step return, not a rollout
     stated = _numeric(hyperparams.get("rollout_size", hyperparams.get("table_steps")))
     default_steps = _numeric(default)
     steps = _numeric(entry.get("n_steps", default))
     envs = _numeric(entry.get("n_envs", 1))
-    values = (stated, default_steps, steps, envs)
-    if not known or any(v is None or v <= 0 for v in values):
+    if stated is None or default_steps is None or steps is None or envs is None:
         return None
-    assert stated is not None and default_steps is not None and steps is not None and envs is not None
+    if min(stated, default_steps, steps, envs) <= 0:
+        return None
     return stated, steps * envs, default_steps
 
 

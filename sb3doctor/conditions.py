@@ -21,7 +21,14 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from sb3doctor.model import NUMPY_MIN_POINTS, Series, is_number, paired_deltas
+from sb3doctor.model import (
+    LOGGER_TABLE_PREFIXES,
+    NUMPY_MIN_POINTS,
+    Series,
+    is_number,
+    last_table_before,
+    paired_deltas,
+)
 from sb3doctor.model import safe_fsum as _fsum
 
 if TYPE_CHECKING:  # the module is imported only where a run has no monitor.csv
@@ -900,14 +907,9 @@ def training_start(ctx: Context) -> int | None:
             if seconds:
                 # ... but not before a table the logger wrote without train/* (PPO's first): a gap
                 # in the log or merged files must not push the clock back to 0.
-                tables = [
-                    s.steps[i - 1]
-                    for name, s in ctx.metrics.items()
-                    if name.startswith(("rollout/", "time/"))
-                    and (i := bisect.bisect_left(s.steps, start)) > 0
-                ]
-                start = max(0, *tables, 2 * start - min(seconds))
-        logger_seen = any(name.startswith(("rollout/", "time/")) for name in ctx.metrics)
+                table = last_table_before(ctx.metrics, start)
+                start = max(0, table or 0, 2 * start - min(seconds))
+        logger_seen = any(name.startswith(LOGGER_TABLE_PREFIXES) for name in ctx.metrics)
         if start is None and ctx.step_range is not None and not logger_seen:
             start = ctx.step_range[0]
         ctx.cache[key] = start

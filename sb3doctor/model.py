@@ -8,9 +8,10 @@ without a copy when numpy is wanted (big files, ``to_dataframe``).
 
 from __future__ import annotations
 
+import bisect
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -142,6 +143,22 @@ def paired_deltas(a: Series, b: Series) -> list[tuple[int, float, float]]:
     at_b = dict(zip(b.steps, b.values, strict=True))
     pairs = [(s, v, at_b[s]) for s, v in zip(a.steps, a.values, strict=True) if s in at_b]
     return [(s1, a1 - a0, b1 - b0) for (_, a0, b0), (s1, a1, b1) in pairwise(pairs)]
+
+
+#: Prefixes of the keys SB3's logger writes in every table, an update made or not.
+LOGGER_TABLE_PREFIXES = ("rollout/", "time/")
+
+
+def last_table_before(metrics: Mapping[str, Series], step: int) -> int | None:
+    """The last step before ``step`` at which SB3's logger wrote a table (a ``rollout/`` or
+    ``time/`` key); None where it wrote none before it. Before a run's first ``train/*`` point,
+    that is the last table written without an update."""
+    before = [
+        s.steps[i - 1]
+        for name, s in metrics.items()
+        if name.startswith(LOGGER_TABLE_PREFIXES) and (i := bisect.bisect_left(s.steps, step)) > 0
+    ]
+    return max(before, default=None)
 
 
 @dataclass

@@ -8,14 +8,13 @@ the DQN exploration schedule and SAC's entropy-coefficient mode show in their ke
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
 import re
 from collections import Counter
 from typing import Any
 
-from sb3doctor.model import Run, Series, is_number, paired_deltas
+from sb3doctor.model import LOGGER_TABLE_PREFIXES, Run, Series, is_number, last_table_before, paired_deltas
 
 #: On-policy algorithms whose learn() writes a table after every rollout by default
 #: (``log_interval=1``; A2C's default is 100).
@@ -99,15 +98,10 @@ def _warmup_bounds(run: Run) -> list[int] | None:
     if not trains:
         return None
     first = min(trains)
-    # the last table before it: per rollout/ or time/ series, the step just under `first`
-    before = [
-        s.steps[i - 1]
-        for name, s in run.metrics.items()
-        if name.startswith(("rollout/", "time/")) and (i := bisect.bisect_left(s.steps, first)) > 0
-    ]
-    if not before and not any(name.startswith(("rollout/", "time/")) for name in run.metrics):
+    if not any(name.startswith(LOGGER_TABLE_PREFIXES) for name in run.metrics):
         return None  # no table of SB3's logger at all (filtered logs): nothing bounds it
-    return [int(max(before)) if before else 0, int(first)]
+    before = last_table_before(run.metrics, first)
+    return [int(before) if before is not None else 0, int(first)]
 
 
 def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:

@@ -144,3 +144,29 @@ def test_a_tuned_agent_that_starts_late_is_not_called_stuck(tmp_path: Path) -> N
     seen = replay("healthy-td3-pendulum-s2", tmp_path / "b")
     assert [s for s in seen if s[1] == "finding_raised" and s[3] != "info"] == []
     assert any(rule == "RET-TOO-EARLY-FOR-ONSET" for _, _, rule, _ in seen), seen
+
+
+@pytest.mark.parametrize(
+    ("run_id", "with_monitors", "given"),
+    [
+        # rl-zoo's DQN on MountainCar sits at the -200 floor until it first reaches the flag:
+        # 43,000-62,000 steps after its first update in rl-zoo's own seeds (onset runs 101-106).
+        # Before round 14 measured that, this run was warned "no better than random play" and
+        # "the reward is never found" at the 25% and 50% cuts with its monitor files.
+        ("healthy-dqn-mountaincar-s17", True, None),
+        # rl-zoo's PPO on LunarLanderContinuous (1M-step budget) leaves random play 8,000-40,000
+        # steps after its first update; from its event file alone it was warned at a quarter of
+        # its 300,000 steps.
+        (
+            "healthy-ppo-lunarlandercontinuous-s17",
+            False,
+            {"env_id": "LunarLanderContinuous-v3", "planned_timesteps": 300_000},
+        ),
+    ],
+)
+def test_the_onsets_measured_in_round_14_keep_late_starters_quiet(
+    run_id: str, with_monitors: bool, given: dict[str, Any] | None, tmp_path: Path
+) -> None:
+    seen = replay(run_id, tmp_path, with_monitors=with_monitors, given=given)
+    assert [s for s in seen if s[1] == "finding_raised" and s[3] != "info"] == []
+    assert any(rule == "RET-TOO-EARLY-FOR-ONSET" for _, _, rule, _ in seen), seen

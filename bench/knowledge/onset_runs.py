@@ -45,6 +45,8 @@ PAIRS: tuple[tuple[str, str, int, int], ...] = (
     ("trpo", "MountainCar-v0", 100_000, 6),
     ("ddpg", "Pendulum-v1", 20_000, 4),
     ("qrdqn", "MountainCar-v0", 120_000, 3),
+    ("dqn", "MountainCar-v0", 120_000, 6),
+    ("ppo", "LunarLanderContinuous-v3", 300_000, 8),
 )
 FIRST_SEED = 101
 

@@ -51,6 +51,15 @@ def layouts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     evaluation = EvalCallback(eval_env, eval_freq=256, n_eval_episodes=2, log_path=str(run / "eval"))
     model = PPO("MlpPolicy", venv, n_steps=128, seed=0, tensorboard_log=str(run / "tb"))
     model.learn(1024, callback=evaluation)
+    # Monitor(env, log_dir), EvalCallback(log_path=log_dir) and tensorboard_log=log_dir: the
+    # Monitor files and evaluations.npz in one folder, the event file in log_dir/PPO_1
+    both = root / "monitor_and_eval_beside"
+    both.mkdir()
+    env = Monitor(gym.make("CartPole-v1"), str(both / "train"))
+    evaluation = EvalCallback(
+        Monitor(gym.make("CartPole-v1")), eval_freq=256, n_eval_episodes=2, log_path=str(both)
+    )
+    PPO("MlpPolicy", env, n_steps=256, seed=0, tensorboard_log=str(both)).learn(1024, callback=evaluation)
     return root
 
 
@@ -79,11 +88,26 @@ def test_make_vec_env_monitor_dir_and_eval_log_path_join_the_run(layouts: Path) 
     assert run.facts["env_id"] == "CartPole-v1"
 
 
+def test_evaluations_beside_the_monitor_join_the_run_with_it(layouts: Path) -> None:
+    """Before round 14 the folder holding both stayed a run of its own ("algorithm: unknown"),
+    and PPO_1 was judged without its episodes."""
+    (run,) = read_runs(layouts / "monitor_and_eval_beside")
+    assert run.name == "PPO_1" and run.algo == "PPO"
+    assert {"evaluations", "monitor", "tensorboard"} <= set(run.sources)
+    assert run.facts["env_id"] == "CartPole-v1"
+    assert len(run.metrics["episode/reward"]) > 5 and "eval/mean_reward" in run.metrics
+
+
 def test_the_cli_reports_one_run_with_its_env(layouts: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(layouts), "--format", "json", "--fail-on", "never"]) == 0
     doc = json.loads(capsys.readouterr().out)
     runs = {r["name"]: r for r in doc["runs"]}
-    assert sorted(runs) == ["makevec/tb/PPO_1", "monitor_and_log/PPO_1", "monitor_beside/PPO_1"]
+    assert sorted(runs) == [
+        "makevec/tb/PPO_1",
+        "monitor_and_eval_beside/PPO_1",
+        "monitor_and_log/PPO_1",
+        "monitor_beside/PPO_1",
+    ]
     assert all(r["env"]["id"] == "CartPole-v1" for r in runs.values())
 
 

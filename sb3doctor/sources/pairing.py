@@ -18,7 +18,9 @@ that a Monitor folder reused by several trainings, or unrelated runs side by sid
 ``EvalCallback(eval_env, log_path="run/eval")`` writes ``evaluations.npz``, which holds no
 wall-clock time: its file's modification time (the last evaluation saved) stands for it, and
 a folder holding only that file joins the event-file run beside it (``run/tb/PPO_1``) that was
-created before that time and last written after it (within the slack).
+created before that time and last written after it (within the slack). An ``evaluations.npz``
+in the Monitor's own folder (``log_path=log_dir`` beside ``Monitor(env, log_dir)``) goes with
+the Monitor files, whose header is the better clock.
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ def attach_monitor_folders(found: list[RunFiles]) -> list[RunFiles]:
     # Monitor files alone, or beside a captured stdout log (`python train.py > log_dir/train.log`):
     # the log stays where it is, read as the printed output of the same training
     monitors = [
-        rf for rf in found if rf.error is None and MONITOR in rf.files and set(rf.files) <= {MONITOR, STDOUT}
+        rf
+        for rf in found
+        if rf.error is None and MONITOR in rf.files and set(rf.files) <= {MONITOR, STDOUT, EVALUATIONS}
     ]
     evaluations = [rf for rf in found if rf.error is None and set(rf.files) == {EVALUATIONS}]
     if not monitors and not evaluations:
@@ -65,6 +69,8 @@ def attach_monitor_folders(found: list[RunFiles]) -> list[RunFiles]:
         lambda folder: _monitor_window(folder.files[MONITOR]),
         _started_within,
         MONITOR,
+        # EvalCallback(log_path=log_dir) beside Monitor(env, log_dir): the same training's
+        companions=(EVALUATIONS,),
     )
     joined |= _join(
         evaluations,
@@ -82,9 +88,11 @@ def _join(
     window_of: Callable[[RunFiles], tuple[float, float] | None],
     fits: Callable[[RunFiles, tuple[float, float]], bool],
     kind: str,
+    companions: tuple[str, ...] = (),
 ) -> set[int]:
-    """Move each folder's files of ``kind`` into its one matching run; the ids of the folders
-    left with no file (a folder that also holds a stdout log keeps it)."""
+    """Move each folder's files of ``kind`` (and of the ``companions`` kinds, which go where
+    they go) into its one matching run; the ids of the folders left with no file (a folder that
+    also holds a stdout log keeps it)."""
     matches: dict[int, list[RunFiles]] = {}
     for folder in folders:
         window = window_of(folder)
@@ -103,8 +111,9 @@ def _join(
     for folder in folders:
         found = matches.get(id(folder), [])
         if len(found) == 1 and claims[id(found[0])] == 1:
-            for path in folder.files.pop(kind):
-                found[0].add(kind, path)
+            for moved in (kind, *companions):
+                for path in folder.files.pop(moved, []):
+                    found[0].add(moved, path)
             if not folder.files:
                 joined.add(id(folder))  # nothing left of it: it was only that training's files
     return joined

@@ -17,10 +17,11 @@ round 9's (``specs.FRESH9``) and ``fresh10`` twelfth seeds trained before round 
 (``specs.FRESH10``) and ``fresh11`` thirteenth seeds trained during round 11
 (``specs.FRESH11``) and ``fresh12`` fourteenth seeds trained after it was scored
 (``specs.FRESH12``) and ``fresh13`` fifteenth seeds trained in round 12 (``specs.FRESH13``)
-and ``fresh14`` sixteenth seeds trained at the start of round 13 (``specs.FRESH14``) and ``wide``
+and ``fresh14`` sixteenth seeds trained at the start of round 13 (``specs.FRESH14``) and
+``fresh15`` seventeenth seeds trained at the start of round 14 (``specs.FRESH15``) and ``wide``
 (algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
 (``specs.WIDE2``) and ``wide3`` round 9's new pairs (``specs.WIDE3``) and ``wide4`` round 13's
-(``specs.WIDE4``), each scored once when it was new.
+(``specs.WIDE4``) and ``wide5`` round 14's MuJoCo pairs (``specs.WIDE5``), each scored once when it was new.
 By default only ``test`` is scored.
 
 For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
@@ -234,7 +235,8 @@ def main() -> int:
         choices=(
             *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
             *("fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14"),
-            *("wide", "wide2", "wide3", "wide4", "dev", "all"),
+            *("fresh15",),
+            *("wide", "wide2", "wide3", "wide4", "wide5", "dev", "all"),
         ),
         default="test",
     )

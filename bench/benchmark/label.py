@@ -42,11 +42,13 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH12_IDS,
     FRESH13_IDS,
     FRESH14_IDS,
+    FRESH15_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
     WIDE2_IDS,
     WIDE3_IDS,
     WIDE4_IDS,
+    WIDE5_IDS,
     WIDE_IDS,
     RunSpec,
 )
@@ -94,10 +96,12 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh12", FRESH12_IDS),
     ("fresh13", FRESH13_IDS),
     ("fresh14", FRESH14_IDS),
+    ("fresh15", FRESH15_IDS),
     ("wide", WIDE_IDS),
     ("wide2", WIDE2_IDS),
     ("wide3", WIDE3_IDS),
     ("wide4", WIDE4_IDS),
+    ("wide5", WIDE5_IDS),
 )
 
 
@@ -116,10 +120,11 @@ def split_of(run_id: str) -> str:
     (``specs.FRESH11``), ``fresh12`` for the fourteenth seeds trained after it was scored
     (``specs.FRESH12``), ``fresh13`` for the fifteenth seeds trained in round 12
     (``specs.FRESH13``), ``fresh14`` for the sixteenth seeds trained at the start of round 13
-    (``specs.FRESH14``), ``wide`` for round 6's (algorithm, env)
+    (``specs.FRESH14``), ``fresh15`` for the seventeenth seeds trained at the start of round
+    14 (``specs.FRESH15``), ``wide`` for round 6's (algorithm, env)
     pairs that no earlier run trains (``specs.WIDE``), ``wide2`` for their second seeds
-    (``specs.WIDE2``), ``wide3`` for round 9's new pairs (``specs.WIDE3``) and ``wide4`` for
-    round 13's (``specs.WIDE4``); otherwise
+    (``specs.WIDE2``), ``wide3`` for round 9's new pairs (``specs.WIDE3``), ``wide4`` for
+    round 13's (``specs.WIDE4``) and ``wide5`` for round 14's MuJoCo pairs (``specs.WIDE5``); otherwise
     ``test`` for half of the runs by a fixed hash of the id, ``dev`` for the rest."""
     held_out = next((name for name, ids in HELD_OUT if run_id in ids), None)
     if held_out is not None:

@@ -820,5 +820,33 @@ SPECS += WIDE4
 #: scored once, after them, into the `fresh14` split (sixteenth seeds `fresh3` holds are left out).
 FRESH14, FRESH14_IDS = _reseeded(16)
 
+#: Round 14: the `wide5` split, MuJoCo pairs no earlier run trains, one seed each (18), chosen and
+#: trained at the start of round 14 and scored once after its changes: rl-zoo's SAC and TD3 on
+#: Hopper, SAC on HalfCheetah and TD3 on Walker2d (prefixes of rl-zoo's 1M budgets that a tuned
+#: agent clearly learns in: 40-60k steps), and five faults on those envs: learning rates far too
+#: high for TD3 and PPO on Hopper, gamma 0.3 for SAC on Hopper, a negative entropy coefficient
+#: for PPO on Hopper and rewards x1000 without VecNormalize for PPO on HalfCheetah.
+HC, WALKER = "HalfCheetah-v5", "Walker2d-v5"
+WIDE5: list[RunSpec] = [
+    *_healthy("sac", HOP, 40_000, seeds=(18,)),
+    *_healthy("td3", HOP, 40_000, seeds=(18,)),
+    *_healthy("sac", HC, 40_000, seeds=(18,)),
+    *_healthy("td3", WALKER, 60_000, seeds=(18,)),
+    _wide("td3-hopper-lr0.05", "td3", HOP, 40_000, "lr_too_high", {"learning_rate": 0.05}, seed=18),
+    _wide("sac-hopper-gamma0.3", "sac", HOP, 40_000, "reward_plateau", {"gamma": 0.3}, seed=18),
+    _wide("ppo-hopper-lr0.01", "ppo", HOP, 100_000, "lr_too_high", {"learning_rate": 0.01}, seed=18),
+    _wide("ppo-hopper-ent-1", "ppo", HOP, 100_000, "entropy_collapse", {"ent_coef": -1.0}, seed=18),
+    _wide(
+        "ppo-halfcheetah-x1000", "ppo", HC, 100_000, "reward_scale_too_large",
+        {"normalize": False, "env_wrapper": SCALE}, seed=18,
+    ),
+]  # fmt: skip
+WIDE5_IDS = frozenset(s.run_id for s in WIDE5)
+SPECS += WIDE5
+
+#: Round 14: a seventeenth seed, trained at the start of round 14 before any of its rule changes
+#: and scored once, after them, into the `fresh15` split (no `-s17` id of it is one of `WIDE4`'s).
+FRESH15, FRESH15_IDS = _reseeded(17)
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

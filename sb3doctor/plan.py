@@ -38,6 +38,8 @@ class CausalMap:
     settings_first: frozenset[str]
     #: rule -> the categories outside its own that the setting it names explains
     setting_explains: dict[str, frozenset[str]]
+    #: notes that are shown only where no warning or error is
+    only_alone: frozenset[str] = frozenset()
 
     def rank(self, f: Finding) -> int:
         """Where ``f`` stands in the root-cause order: its category's rank, or just before the
@@ -71,6 +73,7 @@ def causal_map() -> CausalMap:
         explains={c: frozenset(v) for c, v in data["explains"].items()},
         settings_first=frozenset(data.get("settings_first", ())),
         setting_explains={r: frozenset(v) for r, v in (data.get("setting_explains") or {}).items()},
+        only_alone=frozenset(data.get("only_alone") or ()),
     )
 
 
@@ -94,11 +97,15 @@ def make_plan(findings: list[Finding]) -> list[Finding]:
     Info findings never explain a warning or an error; a consequence keeps its own severity.
     A second finding of the same category is listed under the first and keeps its advice for
     the parameters the first does not name.
+    A note listed in ``only_alone`` is dropped where a warning or an error is found: it explains
+    low returns by something other than a fault ("the run was short"), which a fault contradicts.
     Returns the same Finding objects, reordered: each root followed by what it explains.
     """
+    causes = causal_map()
+    if any(severity_rank(f.severity) >= 1 for f in findings):
+        findings = [f for f in findings if f.rule not in causes.only_alone]
     if len(findings) < 2:
         return findings
-    causes = causal_map()
     ranked = sorted(findings, key=lambda f: _importance(f, causes))
     roots: list[Finding] = []
     children: dict[str, list[Finding]] = {}

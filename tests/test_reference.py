@@ -374,3 +374,25 @@ def test_too_early_says_how_much_of_the_budget_the_run_has_used() -> None:
     (finding,) = evaluate(run, [rules["RET-TOO-EARLY"]])
     assert "the run has used 20% of the 20000-step budget" in finding.message
     assert "not counting the steps before its first update" in finding.message
+
+
+def test_a_note_that_the_run_was_short_gives_way_to_a_fault() -> None:
+    """RET-PLAN-SHORT says the returns are low because the run stopped after a few percent of
+    rl-zoo's budget; beside a warning that names a fault it would contradict it ("because of
+    the learning rate: the run was short"), so it is shown only where nothing else is."""
+    from sb3doctor.engine import evaluate_rule
+    from sb3doctor.sources import read_runs
+
+    root = Path(__file__).resolve().parents[1]
+    causes = causal_map()
+    rules = {r.id: r for r in builtin_rules()}
+    assert causes.only_alone and all(rules[i].severity == "info" for i in causes.only_alone)
+    # rl-zoo's PPO on LunarLander planned for 150,000 of the zoo's 1M steps: the note stands
+    (healthy,) = read_runs(root / "bench" / "benchmark" / "runs" / "healthy-ppo-lunarlander-s3")
+    assert "RET-PLAN-SHORT" in [f.rule for f in evaluate(healthy, builtin_rules())]
+    # PPO at 100x rl-zoo's learning rate on CartPole: the rule holds, the learning rate speaks
+    (faulty,) = read_runs(root / "fixtures" / "ppo_lr_high")
+    assert evaluate_rule(rules["RET-PLAN-SHORT"], faulty) is not None
+    found = evaluate(faulty, builtin_rules())
+    assert "LR-FAR-ABOVE-REFERENCE" in [f.rule for f in found]
+    assert "RET-PLAN-SHORT" not in [f.rule for f in found]

@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from sb3doctor.engine import evaluate
+from sb3doctor.ruleset import builtin_rules
+from sb3doctor.sources import read_runs
 from sb3doctor.sources.tensorboard import read_event_file
 from sb3doctor.watch import Watcher, make_evaluator
 
@@ -170,3 +173,22 @@ def test_the_onsets_measured_in_round_14_keep_late_starters_quiet(
     seen = replay(run_id, tmp_path, with_monitors=with_monitors, given=given)
     assert [s for s in seen if s[1] == "finding_raised" and s[3] != "info"] == []
     assert any(rule == "RET-TOO-EARLY-FOR-ONSET" for _, _, rule, _ in seen), seen
+
+
+@pytest.mark.parametrize(
+    "run_id", ["healthy-td3-hopper-s18", "healthy-sac-halfcheetah-s18", "healthy-td3-walker2d-s18"]
+)
+def test_a_tuned_mujoco_agent_stopped_early_is_told_the_run_was_short(run_id: str, tmp_path: Path) -> None:
+    """rl-zoo's TD3 and SAC on Hopper, HalfCheetah and Walker2d, stopped at 40,000-60,000 of their
+    1M steps (`wide5`; the protocol excludes them: 5-19% of the way to rl-zoo's return). Watched
+    live they raise nothing above info (TD3 on Hopper was told "Q-learning is diverging" at 95%:
+    its critic loss grew 680x with the Q-values); at the end a note names rl-zoo's budget:
+    RET-PLAN-SHORT where the returns are 10% of the way to rl-zoo's or more (SAC on HalfCheetah),
+    RET-TOO-EARLY below that (the TD3 runs: 5-8%)."""
+    seen = replay(run_id, tmp_path)
+    assert [s for s in seen if s[1] == "finding_raised" and s[3] != "info"] == []
+    (run,) = read_runs(RUNS / run_id)
+    found = evaluate(run, builtin_rules())
+    assert [f.rule for f in found if f.severity != "info"] == []
+    notes = [f for f in found if f.rule in ("RET-PLAN-SHORT", "RET-TOO-EARLY")]
+    assert len(notes) == 1 and "1000000" in notes[0].message, [f.message for f in found]

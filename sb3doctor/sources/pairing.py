@@ -69,7 +69,7 @@ def attach_monitor_folders(found: list[RunFiles]) -> list[RunFiles]:
         lambda folder: _monitor_window(folder.files[MONITOR]),
         _started_within,
         MONITOR,
-        # EvalCallback(log_path=log_dir) beside Monitor(env, log_dir): the same training's
+        # EvalCallback(log_path=log_dir) beside Monitor(env, log_dir): the same training's files
         companions=(EVALUATIONS,),
     )
     joined |= _join(
@@ -90,8 +90,8 @@ def _join(
     kind: str,
     companions: tuple[str, ...] = (),
 ) -> set[int]:
-    """Move each folder's files of ``kind`` (and of the ``companions`` kinds, which go where
-    they go) into its one matching run; the ids of the folders left with no file (a folder that
+    """Move each folder's files of ``kind``, and its files of the ``companions`` kinds with
+    them, into its one matching run; the ids of the folders left with no file (a folder that
     also holds a stdout log keeps it)."""
     matches: dict[int, list[RunFiles]] = {}
     for folder in folders:

@@ -101,11 +101,13 @@ def make_plan(findings: list[Finding]) -> list[Finding]:
     low returns by something other than a fault ("the run was short"), which a fault contradicts.
     Returns the same Finding objects, reordered: each root followed by what it explains.
     """
+    if len(findings) < 2:
+        return findings  # nothing to order, and no note beside a fault (the map needs yaml)
     causes = causal_map()
     if any(severity_rank(f.severity) >= 1 for f in findings):
         findings = [f for f in findings if f.rule not in causes.only_alone]
-    if len(findings) < 2:
-        return findings
+        if len(findings) < 2:
+            return findings
     ranked = sorted(findings, key=lambda f: _importance(f, causes))
     roots: list[Finding] = []
     children: dict[str, list[Finding]] = {}

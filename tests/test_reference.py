@@ -390,7 +390,7 @@ def test_a_note_that_the_run_was_short_gives_way_to_a_fault() -> None:
     # rl-zoo's PPO on LunarLander planned for 150,000 of the zoo's 1M steps: the note stands
     (healthy,) = read_runs(root / "bench" / "benchmark" / "runs" / "healthy-ppo-lunarlander-s3")
     assert "RET-PLAN-SHORT" in [f.rule for f in evaluate(healthy, builtin_rules())]
-    # PPO at 100x rl-zoo's learning rate on CartPole: the rule holds, the learning rate speaks
+    # PPO at 30x rl-zoo's learning rate on CartPole: the rule holds, the learning rate speaks
     (faulty,) = read_runs(root / "fixtures" / "ppo_lr_high")
     assert evaluate_rule(rules["RET-PLAN-SHORT"], faulty) is not None
     found = evaluate(faulty, builtin_rules())

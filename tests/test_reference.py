@@ -10,12 +10,13 @@ import pytest
 
 from sb3doctor.conditions import Context
 from sb3doctor.conditions import evaluate as evaluate_condition
-from sb3doctor.engine import evaluate, reference_getter, render_advice
+from sb3doctor.engine import evaluate, evaluate_rule, reference_getter, render_advice
 from sb3doctor.explain import describe_advice
 from sb3doctor.model import Advice, Finding, Run, Series
 from sb3doctor.plan import causal_map, make_plan
 from sb3doctor.reference import detect_env_id, run_reference
 from sb3doctor.ruleset import builtin_rules
+from sb3doctor.sources import read_runs
 
 
 def _run(path: str = "logs/PPO_1", algo: str = "PPO", **metrics: tuple[list[int], list[float]]) -> Run:
@@ -380,9 +381,6 @@ def test_a_note_that_the_run_was_short_gives_way_to_a_fault() -> None:
     """RET-PLAN-SHORT says the returns are low because the run stopped after a few percent of
     rl-zoo's budget; beside a warning that names a fault it would contradict it ("because of
     the learning rate: the run was short"), so it is shown only where nothing else is."""
-    from sb3doctor.engine import evaluate_rule
-    from sb3doctor.sources import read_runs
-
     root = Path(__file__).resolve().parents[1]
     causes = causal_map()
     rules = {r.id: r for r in builtin_rules()}

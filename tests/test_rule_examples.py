@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import sb3doctor
+from sb3doctor.conditions import COMBINATORS, kind_of, sub_conditions
 from sb3doctor.engine import evaluate, is_noop
 from sb3doctor.i18n import t
 from sb3doctor.rules_path import builtin_rules_dir
@@ -156,23 +159,21 @@ def test_advice_fits_each_algorithm_the_rule_applies_to(rule: Rule, index: int) 
                     assert advice.current == default, f"{rule.id} on {algo}: {advice.text}"
 
 
-def _conditions(node: object) -> list[dict[str, object]]:
-    """Every leaf condition (one with a ``kind``) in ``node``, combinators walked."""
-    if not isinstance(node, dict):
+def _conditions(node: object) -> list[Mapping[str, Any]]:
+    """Every leaf condition in ``node``, combinators (in either spelling) walked."""
+    if not isinstance(node, Mapping):
         return []
-    found: list[dict[str, object]] = [node] if node.get("kind") else []
-    for key in ("all_of", "any_of"):
-        for sub in node.get(key) or []:
-            found += _conditions(sub)
-    return found + _conditions(node.get("not"))
+    if kind_of(node) in COMBINATORS:
+        return [leaf for sub in sub_conditions(node) for leaf in _conditions(sub)]
+    return [node] if kind_of(node) else []
 
 
-def _waits_not_timed_to_the_returns(node: object) -> list[dict[str, object]]:
+def _waits_not_timed_to_the_returns(node: object) -> list[Mapping[str, Any]]:
     """Budget waits inside an ``all_of`` that also judges the returns, without ``as_of: returns``."""
-    if not isinstance(node, dict):
+    if not isinstance(node, Mapping) or kind_of(node) not in COMBINATORS:
         return []
-    found: list[dict[str, object]] = []
-    if "all_of" in node:
+    found: list[Mapping[str, Any]] = []
+    if kind_of(node) == "all_of":
         inside = _conditions(node)
         if any(c.get("kind") == "return_level" for c in inside):
             found += [
@@ -185,10 +186,9 @@ def _waits_not_timed_to_the_returns(node: object) -> list[dict[str, object]]:
                 and not {"trained_steps", "min_steps"} & set(c)
                 and c.get("onset") != "critic"
             ]
-    for key in ("all_of", "any_of"):
-        for sub in node.get(key) or []:
-            found += _waits_not_timed_to_the_returns(sub)
-    return found + _waits_not_timed_to_the_returns(node.get("not"))
+    for sub in sub_conditions(node):
+        found += _waits_not_timed_to_the_returns(sub)
+    return found
 
 
 #: Logged metrics that are settings, not symptoms: a rule on one of them names a setting.

@@ -12,6 +12,7 @@ import pytest
 from stable_baselines3.common.monitor import Monitor, load_results
 
 from sb3doctor.errors import InputError
+from sb3doctor.sources.hyperparams import envs_from_monitor_files
 from sb3doctor.sources.monitor import read_monitor
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -152,3 +153,23 @@ def test_a_monitor_without_episodes_beside_other_logs_is_a_fact(tmp_path: Path) 
     assert run.facts["env_id"] == "sb3doctor/WarehouseRobot-v0"  # from the Monitor header
     fired = {f.rule for f in evaluate(run, load_rules([builtin_rules_dir()]))}
     assert "EP-NEVER-ENDS" in fired and "MISSING-MONITOR" not in fired
+
+
+@pytest.mark.parametrize(
+    ("names", "envs"),
+    [
+        (["0.monitor.csv"], 1),
+        (["run/0.monitor.csv", "run/1.monitor.csv", "run/2.monitor.csv"], 3),
+        (["C:\\logs\\1.monitor.csv", "C:\\logs\\0.monitor.csv"], 2),
+        (["logs/env_1.monitor.csv", "logs/env_0.monitor.csv"], 2),  # Monitor(env, f"logs/env_{i}")
+        (["env_0.monitor.csv", "eval_1.monitor.csv"], None),  # two prefixes: not one set of ranks
+        (["monitor.csv"], None),  # Monitor(env, dir) or a VecMonitor: one file, any env count
+        (["train.monitor.csv"], None),
+        (["0.monitor.csv", "2.monitor.csv"], None),  # a rank missing: not one make_vec_env's set
+        (["0.monitor.csv", "monitor.csv"], None),
+        ([], None),
+        (None, None),
+    ],
+)
+def test_ranked_monitor_files_give_the_env_count(names: object, envs: int | None) -> None:
+    assert envs_from_monitor_files(names) == envs

@@ -86,6 +86,15 @@ def test_make_vec_env_monitor_dir_and_eval_log_path_join_the_run(layouts: Path) 
     assert {"evaluations", "monitor", "tensorboard"} <= set(run.sources)
     assert len([p for p in run.source_files if p.name.endswith("monitor.csv")]) == 2
     assert run.facts["env_id"] == "CartPole-v1"
+    # make_vec_env names one Monitor file per env by its rank: 0.monitor.csv, 1.monitor.csv
+    assert run.hyperparams["n_envs"] == 2
+
+
+def test_one_named_monitor_file_does_not_state_the_env_count(layouts: Path) -> None:
+    """Monitor(env, "log_dir/train") writes train.monitor.csv: one env here, but a VecMonitor
+    writes every env's episodes into one such file, so the name says nothing about n_envs."""
+    (run,) = read_runs(layouts / "monitor_beside")
+    assert "n_envs" not in run.hyperparams
 
 
 def test_evaluations_beside_the_monitor_join_the_run_with_it(layouts: Path) -> None:

@@ -104,6 +104,31 @@ def _warmup_bounds(run: Run) -> list[int] | None:
     return [int(before) if before is not None else 0, int(first)]
 
 
+#: The name SB3's ``make_vec_env(..., monitor_dir=d)`` gives the Monitor file of the env of
+#: each rank (rl-zoo's train.py writes the same): ``0.monitor.csv``, ``1.monitor.csv``, ...; a
+#: script's own loop over ``Monitor(env, f"logs/env_{i}")`` gives ``env_0.monitor.csv``, ...
+_RANKED_MONITOR = re.compile(r"(.*?)(\d+)\.monitor\.csv")
+
+
+def envs_from_monitor_files(files: object) -> int | None:
+    """The number of parallel envs that ranked Monitor files show (``0.monitor.csv`` to
+    ``N-1.monitor.csv``, or one prefix with the ranks 0 to N-1: one file per env), or None where
+    the names do not say it (a single ``monitor.csv`` may be a ``VecMonitor``'s, which writes
+    every env's episodes into one file)."""
+    if not isinstance(files, list) or not files:
+        return None
+    prefixes, ranks = set(), set()
+    for f in files:
+        m = _RANKED_MONITOR.fullmatch(re.split(r"[\\/]", str(f))[-1])
+        if m is None:
+            return None
+        prefixes.add(m.group(1))
+        ranks.add(int(m.group(2)))
+    if len(prefixes) != 1 or ranks != set(range(len(files))):
+        return None
+    return len(files)
+
+
 def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     """Hyperparameters recoverable from ``run``'s metrics, overridden by ``config``.
 
@@ -119,7 +144,8 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     it), ``planned_timesteps`` (the planned length, only where a config or the model states
     it: ``total_timesteps`` given to ``learn()``, rl-zoo's ``n_timesteps``), ``device``
     (``cpu``/``cuda``, from SB3's ``Using ... device`` line), ``critic_layers`` (hidden layers
-    of the value network, from ``policy_kwargs``' ``net_arch``).
+    of the value network, from ``policy_kwargs``' ``net_arch``), ``n_envs`` (from the Monitor
+    files of ``make_vec_env``, one per env, unless a config gives it).
     """
     m = run.metrics
     hp: dict[str, Any] = {}
@@ -209,6 +235,9 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     # end (no time limit), which also leaves SB3's rollout/ep_* keys out of the tables.
     if isinstance(run.facts.get("episodes"), int):
         hp["monitor_episodes"] = run.facts["episodes"]
+    envs = envs_from_monitor_files(run.facts.get("monitor_files"))
+    if envs is not None:
+        hp["n_envs"] = envs
 
     # The device SB3 printed ("Using cuda device") lets rules judge GPU use for MLP policies.
     device = run.facts.get("device")

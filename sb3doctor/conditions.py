@@ -529,7 +529,11 @@ def _plateau(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     ev.observed = (_max(values) - _min(values)) / progress
     ev.held = OPS[cond.get("op", "<")](ev.observed, value)
     if ev.held and cond.get("below_best", False):
-        ev.held = values[-1] < best
+        # Flat *below* the best: the window never came within best_margin (a share of the
+        # progress) of the run's best. A solved task whose running mean wobbles a hair under the
+        # best it reached is flat at its best, not below it.
+        margin = float(cond.get("best_margin", 0.0)) * progress
+        ev.held = _max(values) < best - margin
     return ev
 
 
@@ -594,14 +598,19 @@ def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     # episode statistics can stay frozen that long for a good reason (a policy that just got
     # good: every env is in a long episode at once). Counted over all envs of the run.
     limit_x = float(cond.get("min_step_advance_time_limit", 0))
+    longest_x = float(cond.get("min_step_advance_longest_episode", 0))
+    n_envs = ctx.hyperparams.get("n_envs")
+    envs = n_envs if isinstance(n_envs, int) and not isinstance(n_envs, bool) and n_envs > 0 else 1
     if limit_x > 0 and ctx.reference is not None:
         limit = ctx.reference().time_limit
-        n_envs = ctx.hyperparams.get("n_envs")
-        envs = n_envs if isinstance(n_envs, int) and not isinstance(n_envs, bool) and n_envs > 0 else 1
         if isinstance(limit, int) and limit > 0:
             adv_abs = max(adv_abs, limit_x * limit * envs)
     d = _derived(ctx, series)
     steps, values = select(series.steps, series.values, cond.get("window"), ctx.step_range, d.sorted_steps)
+    # Where no time limit is known (a custom env), the longest episode the Monitor has seen
+    # ended by the stretch's last step stands in for it: until every env has run longer than
+    # that, each may still be inside one long episode of a policy that just got better.
+    longest = _longest_episode_by(ctx, steps[-1]) if longest_x > 0 and len(steps) else None
     best: tuple[float, float, int, int] | None = None  # (advance, needed, i, j)
     trailing = bool(cond.get("trailing", False))
     for i, j in _runs(values, tol, max(2, min_points)):
@@ -609,6 +618,8 @@ def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
             continue  # the values changed again after this stretch: frozen once, not now
         advance = float(steps[j] - steps[i])
         needed = max(adv_abs, adv_x * abs(values[i]) if math.isfinite(values[i]) else 0.0)
+        if longest is not None:
+            needed = max(needed, longest_x * longest(steps[j]) * envs)
         if (
             j - i + 1 >= min_points
             and advance > 0
@@ -620,6 +631,26 @@ def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         return ev
     advance, needed, i, j = best
     return Evidence(True, advance, needed, j - i + 1, cond.get("window"), (steps[i], steps[j]), name)
+
+
+def _longest_episode_by(ctx: Context, last_step: int) -> Callable[[int], float] | None:
+    """A function giving the longest finished episode (monitor.csv's ``episode/length``) at or
+    before a step, for steps up to ``last_step``; None without per-episode lengths."""
+    lengths = ctx.metrics.get("episode/length")
+    if lengths is None or not len(lengths):
+        return None
+    upto = bisect.bisect_right(lengths.steps, last_step)
+    running = list(
+        itertools.accumulate(
+            (v if math.isfinite(v) else 0.0 for v in lengths.values[:upto]), max, initial=0.0
+        )
+    )
+    ends = lengths.steps
+
+    def longest(step: int) -> float:
+        return running[bisect.bisect_right(ends, step, 0, upto)]
+
+    return longest
 
 
 def _missing(cond: Mapping[str, Any], ctx: Context) -> Evidence:
@@ -805,16 +836,18 @@ def _mean_bound(values: Sequence[float], bound: str, z: float = Z95) -> float:
     return mean + half if bound == "upper" else mean - half
 
 
-def _best_stretch(values: Sequence[float], w: int) -> tuple[float, Sequence[float], float]:
-    """The best run of ``w`` consecutive values: (its mean, its values, the z for its bound).
+def _best_stretch(values: Sequence[float], w: int, first: int = 0) -> tuple[float, Sequence[float], float]:
+    """The best run of ``w`` consecutive values starting at index ``first`` or later: (its
+    mean, its values, the z for its bound).
 
     The best of many noisy stretches is biased upwards, so its confidence bound uses a
-    Bonferroni-corrected z (95% over all the stretches it was picked from), not 1.96.
+    Bonferroni-corrected z (95% over all the stretches of ``values``, those before ``first``
+    included: never less conservative than a search over them all), not 1.96.
     """
     sums = [_fsum(values[:w])]
     for i in range(w, len(values)):  # running sums: one pass over the episodes
         sums.append(sums[-1] + values[i] - values[i - w])
-    best = max(range(len(sums)), key=sums.__getitem__)
+    best = max(range(min(first, len(sums) - 1), len(sums)), key=sums.__getitem__)
     from statistics import NormalDist  # only when a rule looks at episode stretches
 
     z = NormalDist().inv_cdf(1 - 0.025 / len(sums))
@@ -1131,7 +1164,12 @@ def _return_level(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     if cond.get("without_reference", False) and ref is not None and ref.progress(0.0) is not None:
         return ev  # the env is known: the rules that compare with its reference judge instead
     if measure == "drop":
-        return _drop_beyond_noise(ev, cond, all_values, values, start, ref)
+        # The best stretch is looked for among the episodes of a trained policy only: before its
+        # first gradient update a run acts at random (an off-policy warm-up of learning_starts
+        # steps), and a lucky stretch of random play is nothing the run learned and could lose.
+        first_update = training_start(ctx)
+        trained_from = bisect.bisect_left(all_steps, first_update) if first_update is not None else 0
+        return _drop_beyond_noise(ev, cond, all_values, values, start, ref, trained_from)
     if measure in ("effect", "peak_effect"):
         # (final - start) in units of the episodes' spread, with the bound taken on the
         # difference of the two window means (both are noisy). peak_effect: the best stretch
@@ -1247,10 +1285,12 @@ def _drop_beyond_noise(
     values: Sequence[float],
     start: float,
     ref: Any,
+    trained_from: int = 0,
 ) -> Evidence:
     """``measure: drop``: how much of its rise the run lost since its best stretch of episodes.
 
-    The best stretch is the best run of ``len(window)`` consecutive episodes before the window;
+    The best stretch is the best run of ``len(window)`` consecutive episodes before the window
+    and from index ``trained_from`` on (the first episode after the first gradient update);
     the drop is (its lower bound - the window's 95% upper bound) / (its mean - baseline),
     baseline = random play when the env is known, else the run's start. Both bounds make the
     drop one that the episode noise cannot explain: a maximum over many noisy stretches is
@@ -1259,9 +1299,9 @@ def _drop_beyond_noise(
     """
     w = len(values)
     head = all_values[: len(all_values) - w]
-    if len(head) < w:
-        return ev
-    peak_mean, peak_vals, z = _best_stretch(head, w)
+    if len(head) - trained_from < w:
+        return ev  # not one stretch of a trained policy before the window
+    peak_mean, peak_vals, z = _best_stretch(head, w, trained_from)
     peak_low = _mean_bound(peak_vals, "lower", z)
     baseline = ref.random_return if ref is not None and ref.random_return is not None else start
     rise = peak_mean - baseline

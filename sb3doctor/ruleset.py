@@ -81,7 +81,7 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "trend": (("op", "value"), ("window", "scale", "min_points")),
     "spike": (("factor",), ("lookback", "abs", "window", "min_points")),
     "drop_from_peak": (("op", "value"), ("window", "min_rise", "baseline", "min_points")),
-    "plateau": (("value",), ("window", "below_best", "min_points", "eps", "op")),
+    "plateau": (("value",), ("window", "below_best", "best_margin", "min_points", "eps", "op")),
     "frozen": (
         (),
         (
@@ -90,6 +90,7 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "min_step_advance",
             "min_step_advance_x",
             "min_step_advance_time_limit",
+            "min_step_advance_longest_episode",
             "trailing",
             "window",
         ),
@@ -131,9 +132,9 @@ _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "growth": (("stat", "op", "value"), ("early", "late", "abs", "min_points")),
 }
-_NUMBER_KEYS = ("value", "min_points", "fraction", "consecutive", "factor", "lookback", "min_rise",
-                "eps", "tolerance", "min_step_advance", "min_step_advance_x",
-                "min_step_advance_time_limit", "min_budget_frac",
+_NUMBER_KEYS = ("value", "best_margin", "min_points", "fraction", "consecutive", "factor", "lookback",
+                "min_rise", "eps", "tolerance", "min_step_advance", "min_step_advance_x",
+                "min_step_advance_time_limit", "min_step_advance_longest_episode", "min_budget_frac",
                 "max_budget_frac", "min_steps", "min_frac", "else_min_steps", "planned_frac",
                 "onset_factor", "trained_steps")  # fmt: skip
 _CHOICES: dict[str, tuple[Any, ...]] = {

@@ -47,11 +47,14 @@ def replay(
     with_monitors: bool = True,
     given: dict[str, Any] | None = None,
     with_config: bool = False,
+    custom_env: bool = False,
 ) -> list[tuple[float, str, str, str]]:
     """(fraction written, event kind, rule, severity) of every finding event while replaying;
     ``with_monitors=False`` writes the event file alone (a plain ``tensorboard_log`` run);
     ``given``: what ``watch --env`` / ``--total-timesteps`` state; ``with_config``: rl-zoo's
-    ``config.yml`` and ``args.yml`` are there from the start, as rl-zoo writes them."""
+    ``config.yml`` and ``args.yml`` are there from the start, as rl-zoo writes them;
+    ``custom_env``: the Monitor headers say ``"env_id": "None"``, as SB3's Monitor writes them
+    for an env that was never registered (no reference numbers, no time limit known)."""
     src = RUNS / run_id
     if not src.is_dir():
         pytest.fail(f"benchmark run {src} missing: run bench/benchmark/make_runs.py")
@@ -61,6 +64,11 @@ def replay(
         p.name: p.read_text().splitlines(keepends=True)
         for p in (src.glob("*.monitor.csv") if with_monitors else ())
     }
+    if custom_env:
+        for lines in monitors.values():
+            header = json.loads(lines[0][1:])
+            header["env_id"] = "None"
+            lines[0] = "#" + json.dumps(header) + "\n"
     dest = tmp_path / "logs" / run_id
     dest.mkdir(parents=True)
     for name in ("config.yml", "args.yml") if with_config else ():

@@ -18,7 +18,8 @@ round 9's (``specs.FRESH9``) and ``fresh10`` twelfth seeds trained before round 
 (``specs.FRESH11``) and ``fresh12`` fourteenth seeds trained after it was scored
 (``specs.FRESH12``) and ``fresh13`` fifteenth seeds trained in round 12 (``specs.FRESH13``)
 and ``fresh14`` sixteenth seeds trained at the start of round 13 (``specs.FRESH14``) and
-``fresh15`` seventeenth seeds trained at the start of round 14 (``specs.FRESH15``) and ``wide``
+``fresh15`` seventeenth seeds trained at the start of round 14 (``specs.FRESH15``) and
+``fresh16`` eighteenth seeds trained at the start of round 15 (``specs.FRESH16``) and ``wide``
 (algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
 (``specs.WIDE2``) and ``wide3`` round 9's new pairs (``specs.WIDE3``) and ``wide4`` round 13's
 (``specs.WIDE4``) and ``wide5`` round 14's MuJoCo pairs (``specs.WIDE5``), each scored once when it was new.
@@ -70,6 +71,7 @@ import json
 import math
 import statistics
 import sys
+import tempfile
 import time
 from array import array
 from collections import Counter, defaultdict
@@ -112,6 +114,25 @@ def config_given(run: Run) -> dict[str, Any]:
     policy_kwargs, the env id): those its logs alone do not show, or show otherwise."""
     from_logs = recover_hyperparams(run, {})
     return {k: v for k, v in run.hyperparams.items() if k not in from_logs or from_logs[k] != v}
+
+
+def read_custom_env(folder: Path) -> Run:
+    """The run in ``folder`` as a plain SB3 script on a custom env leaves it: the event file
+    (``tensorboard_log``) and the Monitor's csv files, no rl-zoo config, and no env id sb3doctor
+    has reference numbers for (an env that is not registered writes ``"env_id": "None"`` in the
+    Monitor header; one registered under its own name is unknown to rl-zoo alike)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        # a neutral folder name: a benchmark run's folder names its env
+        view = Path(tmp) / "run"
+        view.mkdir()
+        for f in [*folder.glob("events.out.tfevents.*"), *folder.glob("*monitor.csv")]:
+            (view / f.name).symlink_to(f.resolve())
+        (run,) = read_runs(view)
+        # read eagerly above; the view goes with the temporary folder
+    for key in ("env_id", "env_id_source"):
+        run.facts.pop(key, None)
+    run.hyperparams.pop("env_id", None)
+    return run
 
 
 def truncate(run: Run, frac: float, given: dict[str, Any]) -> Run:
@@ -235,7 +256,7 @@ def main() -> int:
         choices=(
             *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
             *("fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14"),
-            *("fresh15",),
+            *("fresh15", "fresh16"),
             *("wide", "wide2", "wide3", "wide4", "wide5", "dev", "all"),
         ),
         default="test",
@@ -245,12 +266,14 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write every verdict here")
     parser.add_argument(
         "--sources",
-        choices=("all", "events", "events+env"),
+        choices=("all", "events", "events+env", "events+monitor"),
         default="all",
         help="all: every file of the run folder (event file, monitor.csv with its env id, rl-zoo "
         "config); events: the TensorBoard event file alone, as a plain tensorboard_log run gives it "
         "(no episode data, env unknown); events+env: the event file with the env id and planned "
-        "length a user gives with --env and --total-timesteps",
+        "length a user gives with --env and --total-timesteps; events+monitor: the event file and "
+        "monitor.csv with the env id taken out, as a plain SB3 script on a custom env gives them "
+        "(no rl-zoo config, no reference returns, planned length unknown)",
     )
     args = parser.parse_args()
 
@@ -273,7 +296,9 @@ def main() -> int:
     warned_anywhere: dict[str, set[str]] = {}
     runs: dict[str, Run] = {}
     for rid in sorted(labels):
-        if args.sources.startswith("events"):
+        if args.sources == "events+monitor":
+            run = read_custom_env(RUNS / rid)
+        elif args.sources.startswith("events"):
             (run,) = read_runs(next((RUNS / rid).glob("events.out.tfevents.*")))
             if args.sources == "events+env":
                 # what `watch --env ENV --total-timesteps N` (and analyze's options) add
@@ -309,6 +334,7 @@ def main() -> int:
     what = {
         "events": "event files only",
         "events+env": "event files with the env id and planned length given",
+        "events+monitor": "event files and monitor.csv, env unknown: a custom env",
     }.get(args.sources, "every log file of each run")
     print(f"# sb3doctor accuracy on the `{args.split}` split ({what})")
     print()

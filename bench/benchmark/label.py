@@ -43,6 +43,7 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH13_IDS,
     FRESH14_IDS,
     FRESH15_IDS,
+    FRESH16_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
     WIDE2_IDS,
@@ -103,6 +104,7 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh13", FRESH13_IDS),
     ("fresh14", FRESH14_IDS),
     ("fresh15", FRESH15_IDS),
+    ("fresh16", FRESH16_IDS),
     ("wide", WIDE_IDS),
     ("wide2", WIDE2_IDS),
     ("wide3", WIDE3_IDS),
@@ -127,7 +129,8 @@ def split_of(run_id: str) -> str:
     (``specs.FRESH12``), ``fresh13`` for the fifteenth seeds trained in round 12
     (``specs.FRESH13``), ``fresh14`` for the sixteenth seeds trained at the start of round 13
     (``specs.FRESH14``), ``fresh15`` for the seventeenth seeds trained at the start of round
-    14 (``specs.FRESH15``), ``wide`` for round 6's (algorithm, env)
+    14 (``specs.FRESH15``), ``fresh16`` for the eighteenth seeds trained at the start of round
+    15 (``specs.FRESH16``), ``wide`` for round 6's (algorithm, env)
     pairs that no earlier run trains (``specs.WIDE``), ``wide2`` for their second seeds
     (``specs.WIDE2``), ``wide3`` for round 9's new pairs (``specs.WIDE3``), ``wide4`` for
     round 13's (``specs.WIDE4``) and ``wide5`` for round 14's MuJoCo pairs (``specs.WIDE5``); otherwise

@@ -848,5 +848,9 @@ SPECS += WIDE5
 #: and scored once, after them, into the `fresh15` split (no `-s17` id of it is one of `WIDE4`'s).
 FRESH15, FRESH15_IDS = _reseeded(17)
 
+#: Round 15: an eighteenth seed, trained at the start of round 15 before any of its rule changes
+#: and scored once, after them, into the `fresh16` split (ids `WIDE5` already holds are left out).
+FRESH16, FRESH16_IDS = _reseeded(18)
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

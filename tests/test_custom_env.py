@@ -28,7 +28,7 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
 # the watched-folder replay of test_live_replay (pytest puts this folder on sys.path)
-from test_live_replay import replay
+from test_live_replay import raised_above_info, replay
 
 from sb3doctor.cli import main
 from sb3doctor.sources import read_runs
@@ -49,7 +49,7 @@ torch.set_num_threads(1)
 )
 def test_a_healthy_run_on_an_unregistered_env_raises_nothing_above_info(run_id: str, tmp_path: Path) -> None:
     seen = replay(run_id, tmp_path, custom_env=True)
-    loud = [s for s in seen if s[1] == "finding_raised" and s[3] in ("warning", "error")]
+    loud = raised_above_info(seen)
     assert loud == []
 
 

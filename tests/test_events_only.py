@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 # the watched-folder replay of test_live_replay (pytest puts this folder on sys.path)
-from test_live_replay import replay
+from test_live_replay import raised_above_info, replay
 
 from sb3doctor.conditions import Context, evaluate
 from sb3doctor.model import Series
@@ -35,14 +35,14 @@ from sb3doctor.model import Series
 )
 def test_a_healthy_event_file_raises_nothing_above_info(run_id: str, tmp_path: Path) -> None:
     seen = replay(run_id, tmp_path, with_monitors=False)
-    loud = [s for s in seen if s[1] == "finding_raised" and s[3] in ("warning", "error")]
+    loud = raised_above_info(seen)
     assert loud == []
 
 
 def test_episodes_that_never_end_still_warn_from_the_event_file_alone(tmp_path: Path) -> None:
     # The warehouse grid without a time limit (seed 004's bug): the statistics freeze for good.
     seen = replay("episode_stats_frozen-a2c-warehouse-notl-s2", tmp_path, with_monitors=False)
-    raised = [s for s in seen if s[1] == "finding_raised" and s[3] in ("warning", "error")]
+    raised = raised_above_info(seen)
     assert raised and raised[0][0] <= 0.5
 
 
@@ -127,7 +127,7 @@ def test_a_tuned_ppo_watched_from_its_event_file_raises_nothing_above_info(
     # what `watch --env ENV --total-timesteps 150000` states (the runs planned 150,000 steps)
     given = {"env_id": env_id, "planned_timesteps": 150_000}
     seen = replay(run_id, tmp_path, with_monitors=False, given=given)
-    loud = [s for s in seen if s[1] == "finding_raised" and s[3] in ("warning", "error")]
+    loud = raised_above_info(seen)
     assert loud == []
     # ... and it says why it waits: "too early to judge" at info level
     assert any(s[2].startswith("RET-TOO-EARLY") for s in seen), seen

@@ -91,6 +91,11 @@ def replay(
     return seen
 
 
+def raised_above_info(seen: list[tuple[float, str, str, str]]) -> list[tuple[float, str, str, str]]:
+    """The warnings and errors a replay raised (what ``watch --exit-on warning`` would stop on)."""
+    return [s for s in seen if s[1] == "finding_raised" and s[3] in ("warning", "error")]
+
+
 def test_a_fault_is_raised_before_the_run_ends(tmp_path: Path) -> None:
     # PPO on Acrobot with learning_rate 0.03 (100x rl-zoo's): labelled lr_too_high
     seen = replay("lr_too_high-ppo-acrobot-0.03", tmp_path)
@@ -107,7 +112,7 @@ def test_a_fault_is_raised_before_the_run_ends(tmp_path: Path) -> None:
 def test_a_healthy_run_raises_nothing_above_info(tmp_path: Path) -> None:
     # rl-zoo's DQN on CartPole, which dips mid-run before it climbs to 270
     seen = replay("healthy-dqn-cartpole-s1", tmp_path)
-    loud = [s for s in seen if s[1] == "finding_raised" and s[3] != "info"]
+    loud = raised_above_info(seen)
     assert loud == []
 
 
@@ -131,7 +136,7 @@ def test_a_solved_off_policy_run_watched_from_its_event_file_stays_quiet(tmp_pat
     # The returns recovered from it are the recent episodes' (sb3doctor.episodes).
     given = {"env_id": "Pendulum-v1", "planned_timesteps": 15_000}
     seen = replay("healthy-ddpg-pendulum-s1", tmp_path, with_monitors=False, given=given)
-    loud = [s for s in seen if s[1] == "finding_raised" and s[3] != "info"]
+    loud = raised_above_info(seen)
     assert loud == []
 
 
@@ -140,7 +145,7 @@ def test_a_tuned_agent_that_starts_late_is_not_called_stuck(tmp_path: Path) -> N
     # play ~3,000 updates later; rl-zoo's config says it is that agent, whose measured onset
     # (sb3doctor/knowledge/onsets.csv) RET-NOT-LEARNING waits for, saying so meanwhile.
     seen = replay("healthy-td3-pendulum-s2", tmp_path / "a", with_config=True)
-    loud = [s for s in seen if s[1] == "finding_raised" and s[3] != "info"]
+    loud = raised_above_info(seen)
     assert loud == []
     early = [
         frac
@@ -153,7 +158,7 @@ def test_a_tuned_agent_that_starts_late_is_not_called_stuck(tmp_path: Path) -> N
     # around rl-zoo's learning_starts of 10,000, not SB3's 100. (Before round 13 the general
     # wait applied here and the late start was warned at ~80% of the run.)
     seen = replay("healthy-td3-pendulum-s2", tmp_path / "b")
-    assert [s for s in seen if s[1] == "finding_raised" and s[3] != "info"] == []
+    assert raised_above_info(seen) == []
     assert any(rule == "RET-TOO-EARLY-FOR-ONSET" for _, _, rule, _ in seen), seen
 
 
@@ -179,7 +184,7 @@ def test_the_onsets_measured_in_round_14_keep_late_starters_quiet(
     run_id: str, with_monitors: bool, given: dict[str, Any] | None, tmp_path: Path
 ) -> None:
     seen = replay(run_id, tmp_path, with_monitors=with_monitors, given=given)
-    assert [s for s in seen if s[1] == "finding_raised" and s[3] != "info"] == []
+    assert raised_above_info(seen) == []
     assert any(rule == "RET-TOO-EARLY-FOR-ONSET" for _, _, rule, _ in seen), seen
 
 
@@ -194,7 +199,7 @@ def test_a_tuned_mujoco_agent_stopped_early_is_told_the_run_was_short(run_id: st
     RET-PLAN-SHORT where the returns are 10% of the way to rl-zoo's or more (SAC on HalfCheetah),
     RET-TOO-EARLY below that (the TD3 runs: 5-8%)."""
     seen = replay(run_id, tmp_path)
-    assert [s for s in seen if s[1] == "finding_raised" and s[3] != "info"] == []
+    assert raised_above_info(seen) == []
     (run,) = read_runs(RUNS / run_id)
     found = evaluate(run, builtin_rules())
     assert [f.rule for f in found if f.severity != "info"] == []

@@ -36,21 +36,17 @@ from sb3doctor.sources import read_runs
 torch.set_num_threads(1)
 
 
-@pytest.mark.parametrize(
-    "run_id",
-    [
-        # rl-zoo's PPO on CartPole, 8 envs (0.monitor.csv ... 7.monitor.csv): ep_len_mean sits at
-        # 102.69 for 2,560 steps (320 per env) while the Monitor has already seen 500-step episodes
-        "healthy-ppo-cartpole-s3",
-        # rl-zoo's DDPG on Pendulum: 10,000 steps of random play, then training starts with a dip
-        # below the luckiest stretch of that random play
-        "healthy-ddpg-pendulum-s3",
-    ],
-)
-def test_a_healthy_run_on_an_unregistered_env_raises_nothing_above_info(run_id: str, tmp_path: Path) -> None:
-    seen = replay(run_id, tmp_path, custom_env=True)
-    loud = raised_above_info(seen)
-    assert loud == []
+#: rl-zoo's PPO on CartPole, 8 envs (0.monitor.csv ... 7.monitor.csv): ep_len_mean sits at 102.69
+#: for 2,560 steps (320 per env) while the Monitor has already seen 500-step episodes; and
+#: rl-zoo's DDPG on Pendulum: 10,000 steps of random play, then training starts with a dip below
+#: the luckiest stretch of that random play.
+HEALTHY_ON_AN_UNREGISTERED_ENV = ("healthy-ppo-cartpole-s3", "healthy-ddpg-pendulum-s3")
+
+
+def test_healthy_runs_on_an_unregistered_env_raise_nothing_above_info(tmp_path: Path) -> None:
+    for run_id in HEALTHY_ON_AN_UNREGISTERED_ENV:
+        seen = replay(run_id, tmp_path / run_id, custom_env=True)
+        assert raised_above_info(seen) == [], run_id
 
 
 class Corridor(gym.Env[np.ndarray, int]):

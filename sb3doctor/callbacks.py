@@ -39,7 +39,7 @@ from typing import Any
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import HumanOutputFormat, KVWriter
 
-from sb3doctor.model import SEVERITIES, Finding, Run, Series, severity_rank
+from sb3doctor.model import SEVERITIES, Finding, Run, Series, safe_fsum, severity_rank
 from sb3doctor.sources.detect import detect_algo
 from sb3doctor.sources.hyperparams import critic_layers, recover_hyperparams
 
@@ -266,6 +266,9 @@ class DoctorCallback(BaseCallback):
         run = self.run
         run.algo = detect_algo(run.metrics.keys(), [type(self.model).__name__])
         run.hyperparams = recover_hyperparams(run, {"hyperparams": self._hyperparams})
+        frames = _frames_per_step(run, step)
+        if frames is not None:
+            run.hyperparams["frame_skip"] = frames
         findings = self._evaluate(run)
         t1 = time.perf_counter()
         cost = t1 - t0
@@ -381,6 +384,20 @@ class DoctorCallback(BaseCallback):
         if isinstance(total, int) and total > 0:
             hp["total_timesteps"] = total
         return hp
+
+
+def _frames_per_step(run: Run, step: int) -> float | None:
+    """Episode-length units per agent step where the Monitor counts emulator frames (Atari's
+    frame skip: ``make_atari_env`` wraps Monitor inside it), else None. The finished episodes'
+    lengths can only sum to the steps taken or less when they count steps; 1.5 times as many
+    is frames (see :mod:`sb3doctor.sources.frames`)."""
+    from sb3doctor.sources.frames import MIN_SLOPE
+
+    lengths = run.metrics.get("episode/length")
+    if lengths is None or not len(lengths) or step <= 0:
+        return None
+    ratio = safe_fsum(lengths.values) / step
+    return round(ratio, 1) if math.isfinite(ratio) and ratio >= MIN_SLOPE else None
 
 
 def _env_id(model: Any) -> str | None:

@@ -633,6 +633,13 @@ def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     return Evidence(True, advance, needed, j - i + 1, cond.get("window"), (steps[i], steps[j]), name)
 
 
+def frames_per_step(hyperparams: Mapping[str, Any]) -> float:
+    """Episode-length units per agent step: ``frame_skip`` where the Monitor counted emulator
+    frames (Atari, see :mod:`sb3doctor.sources.frames`), else 1."""
+    skip = hyperparams.get("frame_skip")
+    return float(skip) if is_number(skip) and skip >= 1 else 1.0
+
+
 def _longest_episode_by(ctx: Context, last_step: int) -> Callable[[int], float] | None:
     """A function giving the longest finished episode (monitor.csv's ``episode/length``) at or
     before a step, for steps up to ``last_step``; None without per-episode lengths."""
@@ -646,9 +653,10 @@ def _longest_episode_by(ctx: Context, last_step: int) -> Callable[[int], float] 
         )
     )
     ends = lengths.steps
+    frames = frames_per_step(ctx.hyperparams)
 
     def longest(step: int) -> float:
-        return running[bisect.bisect_right(ends, step, 0, upto)]
+        return running[bisect.bisect_right(ends, step, 0, upto)] / frames
 
     return longest
 
@@ -897,7 +905,7 @@ def returns_as_of(ctx: Context) -> int | None:
 
             last = rolling.max_step()
             known = [v for s, v in zip(lengths.steps, lengths.values, strict=True) if s <= last]
-            length = known[-1] if known else None
+            length = known[-1] / frames_per_step(ctx.hyperparams) if known else None
             if length is not None and math.isfinite(length) and length > 0:
                 span = min(window_of(ctx.hyperparams) * length, last - ctx.step_range[0])
                 as_of = max(ctx.step_range[0], round(last - span / 2))

@@ -495,9 +495,26 @@ def _check_sb3_keys(run: Run) -> None:
 
 def build_run(path: Path, name: str, sources: list[SourceData], config: dict | None = None) -> Run:
     """Merge ``sources`` into a :class:`Run`: metric table, algorithm, hyperparameters."""
-    metrics = merge_sources(sources)
+    from sb3doctor.sources.frames import align_monitor_steps
+
     facts: dict = {}
     warnings: list[str] = []
+    skip = align_monitor_steps(sources, config or {})
+    if skip is not None:
+        facts["frame_skip"], facts["frame_skip_source"] = skip
+        if skip[1] == "clock":
+            placed = (
+                f"about {skip[0]:g} per agent step, measured on the event file's clock): each episode "
+                "is placed at the step the event file had reached when it ended"
+            )
+        else:
+            placed = (
+                f"{skip[0]:g} per agent step, AtariWrapper's frame skip in rl-zoo's config): its "
+                f"episodes are placed at frames / {skip[0]:g}"
+            )
+        first = next(src.path for src in sources if src.kind == "monitor")
+        warnings.append(f"{first}: the Monitor counts emulator frames ({placed}")
+    metrics = merge_sources(sources)
     for src in sources:
         warnings.extend(src.warnings)
         for key, value in src.facts.items():
@@ -519,6 +536,11 @@ def build_run(path: Path, name: str, sources: list[SourceData], config: dict | N
         facts=facts,
     )
     run.hyperparams = recover_hyperparams(run, config or {})
+    frame_skip = skip[0] if skip is not None else (config or {}).get("frame_skip")
+    if frame_skip is not None:
+        # episode lengths (monitor.csv's and SB3's ep_len_mean) are frames: rules that read
+        # them as steps divide by this
+        run.hyperparams.setdefault("frame_skip", frame_skip)
     return run
 
 

@@ -83,11 +83,30 @@ def _schedule(value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
+#: The wrapper SB3 and rl-zoo train Atari games with, and its default ``frame_skip``.
+ATARI_WRAPPER = "stable_baselines3.common.atari_wrappers.AtariWrapper"
+_ATARI_FRAME_SKIP = 4
+
+
+def atari_frame_skip(env_wrapper: Any) -> int | None:
+    """The ``frame_skip`` of an ``AtariWrapper`` named in a zoo config's ``env_wrapper`` (a name,
+    or a list of names and ``{name: kwargs}`` mappings), or None where there is none."""
+    items = env_wrapper if isinstance(env_wrapper, list) else [env_wrapper]
+    for item in items:
+        if item == ATARI_WRAPPER:
+            return _ATARI_FRAME_SKIP
+        if isinstance(item, dict) and isinstance(item.get(ATARI_WRAPPER), (dict, type(None))):
+            skip = (item[ATARI_WRAPPER] or {}).get("frame_skip", _ATARI_FRAME_SKIP)
+            return skip if isinstance(skip, int) and not isinstance(skip, bool) else None
+    return None
+
+
 def read_zoo_config(paths: list[Path]) -> dict[str, Any]:
     """Algorithm, env and hyperparameters from rl-zoo's ``config.yml`` / ``args.yml``.
 
     Returns a config mapping in the shape of ``config.json`` (``algo``, ``env_id``,
-    ``hyperparams``) plus ``source: "rl-zoo config"``; empty when nothing applies.
+    ``hyperparams``) plus ``source: "rl-zoo config"`` and, for Atari, ``frame_skip`` (the
+    emulator frames per agent step that monitor.csv counts); empty when nothing applies.
     :raises InputError: a file is unreadable or uses a tag other than rl-zoo's OrderedDict
     """
     out: dict[str, Any] = {}
@@ -106,6 +125,9 @@ def read_zoo_config(paths: list[Path]) -> dict[str, Any]:
             if isinstance(doc.get("tensorboard_log"), str) and doc["tensorboard_log"]:
                 out["tensorboard_log"] = doc["tensorboard_log"]
         else:
+            skip = atari_frame_skip(doc.get("env_wrapper"))
+            if skip is not None:
+                out["frame_skip"] = skip
             for key, value in doc.items():
                 if not isinstance(key, str) or not isinstance(value, (int, float, str, bool)):
                     continue

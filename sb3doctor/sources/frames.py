@@ -1,0 +1,166 @@
+"""Put a Monitor that counts emulator frames on the logger's step axis (Atari's frame skip).
+
+SB3's ``make_atari_env`` and rl-zoo's ``env_wrapper: AtariWrapper`` both wrap each env in
+``Monitor`` *before* ``AtariWrapper``, whose ``MaxAndSkipEnv`` repeats every action for
+``frame_skip`` (4) emulator frames. monitor.csv's ``l`` is therefore counted in frames, while
+``num_timesteps`` (the step of every logger table) counts the agent's steps: summed over the
+envs, the Monitor's episodes run about 4x ahead of the event file. Left so, a run cut at half of
+its steps would see all of its episodes, and the returns' windows, onsets and warm-ups would be
+judged four times too late.
+
+Where an event file gives the wall clock, the two are lined up on it: each TensorBoard point
+carries the wall time of its dump and each Monitor episode the wall time of its end. The slope
+of the Monitor's steps against the dumps' ``num_timesteps`` over the run's second half says
+whether it counts frames (1: the agent's own steps; 4.0-4.6 for AtariWrapper, whose resets add
+frames the agent never chose), and if it does, each episode is placed at the step the event file
+had reached when it ended (interpolated between dumps). Without an event file, rl-zoo's
+``config.yml`` names ``AtariWrapper`` and its ``frame_skip``, and the Monitor's steps are
+divided by it. Either way the run says so.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from array import array
+from collections.abc import Mapping
+from typing import Any
+
+from sb3doctor.model import Series, SourceData
+
+__all__ = ["align_monitor_steps", "frame_skip_from_clock"]
+
+#: The largest frame skip accepted (ALE's own v5 envs skip 4; 16 would be extraordinary).
+MAX_FRAME_SKIP = 16
+#: The fewest Monitor steps per logger step that mean frames: one is the agent's own steps, a
+#: frame skip of 2 is the smallest there is. (AtariWrapper's skip of 4 measures 4.0-4.6: the
+#: no-op, FIRE and life-loss steps of its resets add frames the agent never chose.)
+MIN_SLOPE = 1.5
+#: Dumps used at most for the slope (evenly spaced): the fit needs shape, not every point.
+_MAX_DUMPS = 64
+#: Fewest dumps in the second half of the run for the clock to be trusted.
+_MIN_DUMPS = 4
+
+
+def _dumps(loggers: list[SourceData]) -> list[tuple[float, int]]:
+    """(wall time, step) of each table the event files hold, the latest wall time per step.
+
+    SB3 writes every metric of a table at once, so the longest series of each file has a point
+    per table: reading that one keeps this cheap on event files of millions of points."""
+    at: dict[int, float] = {}
+    for src in loggers:
+        series = max(src.metrics.values(), key=len, default=None)
+        if series is not None:
+            for step, wall in zip(series.steps, series.wall_times, strict=True):
+                if wall == wall and step > 0 and wall > at.get(step, float("-inf")):
+                    at[step] = wall
+    return sorted((wall, step) for step, wall in at.items())
+
+
+def _theil_sen(xs: list[float], ys: list[float]) -> float | None:
+    """The median of the pairwise slopes: a line fit that a few odd points do not move."""
+    slopes = [
+        (ys[j] - ys[i]) / (xs[j] - xs[i])
+        for i in range(len(xs))
+        for j in range(i + 1, len(xs))
+        if xs[j] != xs[i]
+    ]
+    if not slopes:
+        return None
+    slopes.sort()
+    mid = len(slopes) // 2
+    return slopes[mid] if len(slopes) % 2 else (slopes[mid - 1] + slopes[mid]) / 2
+
+
+def frame_skip_from_clock(monitor: SourceData, loggers: list[SourceData]) -> float | None:
+    """Monitor steps per logger step, measured on the wall clock (see the module docstring);
+    None where the two do not share enough of it."""
+    episodes = next((s for s in monitor.metrics.values() if len(s) and s.has_wall_time()), None)
+    dumps = _dumps(loggers)
+    if episodes is None or len(dumps) < _MIN_DUMPS:
+        return None
+    ends = list(episodes.wall_times)
+    if any(b < a for a, b in itertools.pairwise(ends)):
+        return None  # merged by end time in read_monitor: out of order means no clock
+    last_step = max(step for _, step in dumps)
+    pairs: list[tuple[float, float]] = []
+    for wall, step in dumps:
+        if step < last_step / 2:
+            continue  # early dumps: few episodes have ended, the offset dominates
+        done = bisect.bisect_right(ends, wall)
+        if done == 0 or (done == len(ends) and wall > ends[-1] + 3600):
+            continue  # before the first episode, or an hour past the last: not one clock
+        pairs.append((float(step), float(episodes.steps[done - 1])))
+    if len(pairs) < _MIN_DUMPS:
+        return None
+    if len(pairs) > _MAX_DUMPS:
+        pairs = [pairs[round(i * (len(pairs) - 1) / (_MAX_DUMPS - 1))] for i in range(_MAX_DUMPS)]
+    return _theil_sen([p[0] for p in pairs], [p[1] for p in pairs])
+
+
+def _place_by_clock(src: SourceData, dumps: list[tuple[float, int]], t_start: float | None) -> bool:
+    """Move each episode to the logger step at its end time, interpolated between the tables
+    written before and after it (from the env's creation, step 0, before the first; at the
+    run's mean rate after the last). False, changing nothing, where the tables' steps go back."""
+    walls = [w for w, _ in dumps]
+    steps = [s for _, s in dumps]
+    if any(b < a for a, b in itertools.pairwise(steps)):
+        return False  # a second learn() from step 0 in one file: no single clock
+    first_wall = t_start if t_start is not None and t_start < walls[0] else None
+    rate = (steps[-1] - steps[0]) / (walls[-1] - walls[0]) if walls[-1] > walls[0] else 0.0
+
+    def step_at(wall: float) -> int:
+        i = bisect.bisect_left(walls, wall)
+        if i == 0:
+            if first_wall is None or wall <= first_wall:
+                return 0
+            return round(steps[0] * (wall - first_wall) / (walls[0] - first_wall))
+        if i == len(walls):
+            return round(steps[-1] + rate * (wall - walls[-1]))
+        w0, w1, s0, s1 = walls[i - 1], walls[i], steps[i - 1], steps[i]
+        return round(s0 + (s1 - s0) * (wall - w0) / (w1 - w0)) if w1 > w0 else s1
+
+    for name, series in src.metrics.items():
+        placed = array("q")
+        last = 0
+        for wall in series.wall_times:
+            last = max(last, step_at(wall))  # episodes are in end-time order: keep steps so
+            placed.append(last)
+        src.metrics[name] = Series(placed, series.values, series.wall_times)
+    return True
+
+
+def _divide_steps(src: SourceData, k: int) -> None:
+    for name, series in src.metrics.items():
+        steps = array("q", (round(step / k) for step in series.steps))
+        src.metrics[name] = Series(steps, series.values, series.wall_times)
+
+
+def align_monitor_steps(sources: list[SourceData], config: Mapping[str, Any]) -> tuple[float, str] | None:
+    """Put the Monitor episodes on the logger's steps where they count emulator frames.
+
+    Returns (frames per agent step, how it is known: ``"clock"`` or ``"rl-zoo config"``), or
+    None where the Monitor counts the agent's steps (or nothing says otherwise). ``sources``
+    are changed in place.
+    """
+    monitors = [s for s in sources if s.kind == "monitor" and s.metrics]
+    if not monitors:
+        return None
+    loggers = [s for s in sources if s.kind == "tensorboard"]
+    dumps = _dumps(loggers)
+    slopes = [frame_skip_from_clock(m, loggers) for m in monitors] if loggers else []
+    if any(s is not None for s in slopes):
+        # The clock is the evidence, and it says 1 as readily as 4.
+        if not all(s is not None and MIN_SLOPE <= s <= MAX_FRAME_SKIP * 1.3 for s in slopes):
+            return None
+        for src in monitors:
+            t_start = src.facts.get("t_start")
+            if not _place_by_clock(src, dumps, t_start if isinstance(t_start, float) else None):
+                return None
+        return round(sum(slopes) / len(slopes), 1), "clock"  # type: ignore[arg-type]
+    skip = config.get("frame_skip")
+    if isinstance(skip, int) and not isinstance(skip, bool) and 2 <= skip <= MAX_FRAME_SKIP:
+        for src in monitors:
+            _divide_steps(src, skip)
+        return float(skip), "rl-zoo config"
+    return None

@@ -1,0 +1,141 @@
+"""Atari's Monitor counts emulator frames: its episodes are put on the logger's step axis.
+
+``tests/data/atari_ppo_breakout_8k`` is a real rl-zoo training, kept as rl-zoo wrote it (the
+event file copied beside the Monitor files)::
+
+    python -m rl_zoo3.train --algo ppo --env BreakoutNoFrameskip-v4 -n 8192 --seed 1 \\
+        --eval-freq -1 --device cpu --vec-env dummy -conf conf.yml --tensorboard-log tb \\
+        --log-folder zoo          # conf.yml: rl-zoo's own `atari` entry for PPO
+
+(ale-py 0.12.1, SB3 2.9). rl-zoo wraps each env in Monitor before AtariWrapper, whose frame
+skip is 4: the 8 Monitor files sum to 32,590 frames for the event file's 8,192 steps.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sb3doctor.conditions import frames_per_step
+from sb3doctor.sources import read_runs
+from sb3doctor.sources.frames import frame_skip_from_clock
+from sb3doctor.sources.monitor import read_monitor
+from sb3doctor.sources.tensorboard import read_event_file
+from sb3doctor.sources.zoo import ATARI_WRAPPER, atari_frame_skip
+
+ATARI = Path(__file__).parent / "data" / "atari_ppo_breakout_8k"
+BENCH_RUNS = Path(__file__).resolve().parents[1] / "bench" / "benchmark" / "runs"
+
+
+def _raw_frames() -> int:
+    return read_monitor(sorted(ATARI.glob("*.monitor.csv"))).metrics["episode/reward"].max_step()
+
+
+def test_the_fixture_counts_four_frames_per_step() -> None:
+    # what the fix is for: read alone, the Monitor runs four times ahead of the event file
+    assert _raw_frames() == 32_590
+    (events,) = ATARI.glob("events.out.tfevents.*")
+    assert read_event_file(events).metrics["time/fps"].max_step() == 8_192
+
+
+def test_episodes_are_placed_on_the_event_files_steps_by_the_clock() -> None:
+    (run,) = read_runs(ATARI)
+    assert run.facts["frame_skip_source"] == "clock"
+    # 4 frames per step plus the frames of AtariWrapper's resets (no-ops, FIRE, lost lives)
+    assert 4.0 <= run.facts["frame_skip"] <= 4.7
+    assert run.hyperparams["frame_skip"] == run.facts["frame_skip"]
+    episodes = run.metrics["episode/reward"]
+    assert run.step_range() is not None and run.step_range()[1] == 8_192
+    # the last episode ended during the last rollout, before its table was written
+    assert 8_192 - 1_024 < episodes.max_step() <= 8_192
+    assert list(episodes.steps) == sorted(episodes.steps)
+    assert any("counts emulator frames" in w for w in run.warnings)
+
+
+def test_every_episode_lands_between_the_tables_written_around_it() -> None:
+    (run,) = read_runs(ATARI)
+    episodes = run.metrics["episode/reward"]
+    fps = run.metrics["time/fps"]
+    dumps = sorted(zip(fps.wall_times, fps.steps, strict=True))
+    for wall, step in zip(episodes.wall_times, episodes.steps, strict=True):
+        before = max((s for w, s in dumps if w <= wall), default=0)
+        after = min((s for w, s in dumps if w >= wall), default=None)
+        assert before <= step and (after is None or step <= after)
+
+
+def test_without_an_event_file_rl_zoos_config_names_the_frame_skip(tmp_path: Path) -> None:
+    folder = tmp_path / "zoo_run"
+    shutil.copytree(ATARI, folder, ignore=shutil.ignore_patterns("events.out.tfevents.*"))
+    (run,) = read_runs(folder)
+    assert run.facts["frame_skip"] == 4 and run.facts["frame_skip_source"] == "rl-zoo config"
+    assert run.metrics["episode/reward"].max_step() == round(32_590 / 4)
+
+
+def test_monitors_alone_without_a_config_are_left_as_they_are(tmp_path: Path) -> None:
+    for monitor in ATARI.glob("*.monitor.csv"):
+        shutil.copy(monitor, tmp_path / monitor.name)
+    (run,) = read_runs(tmp_path)
+    assert "frame_skip" not in run.facts
+    assert run.metrics["episode/reward"].max_step() == 32_590
+
+
+@pytest.mark.parametrize(
+    "name", [f"healthy-{name}-s1" for name in ("a2c-cartpole", "td3-pendulum", "ppo-cartpole")]
+)
+def test_a_monitor_of_agent_steps_is_not_moved(name: str) -> None:
+    folder = BENCH_RUNS / name
+    if not folder.is_dir():
+        pytest.fail(f"benchmark run {name} is missing from the repository")
+    raw = read_monitor(sorted(folder.glob("*.monitor.csv"))).metrics["episode/reward"]
+    events = [read_event_file(p) for p in sorted(folder.glob("events.out.tfevents.*"))]
+    slope = frame_skip_from_clock(read_monitor(sorted(folder.glob("*.monitor.csv"))), events)
+    assert slope is not None and 0.9 <= slope <= 1.1
+    (run,) = read_runs(folder)
+    assert "frame_skip" not in run.facts
+    assert list(run.metrics["episode/reward"].steps) == list(raw.steps)
+
+
+@pytest.mark.parametrize(
+    ("env_wrapper", "expected"),
+    [
+        (ATARI_WRAPPER, 4),
+        ([ATARI_WRAPPER], 4),
+        ([{ATARI_WRAPPER: {"frame_skip": 2, "terminal_on_life_loss": False}}], 2),
+        ([{ATARI_WRAPPER: None}], 4),
+        ([{ATARI_WRAPPER: {"frame_skip": True}}], None),
+        (["sb3_contrib.common.wrappers.TimeFeatureWrapper"], None),
+        (None, None),
+    ],
+)
+def test_frame_skip_from_rl_zoos_env_wrapper(env_wrapper: object, expected: int | None) -> None:
+    assert atari_frame_skip(env_wrapper) == expected
+
+
+def test_episode_lengths_in_frames_are_read_as_steps() -> None:
+    assert frames_per_step({"frame_skip": 4}) == 4.0
+    assert frames_per_step({}) == 1.0
+    assert frames_per_step({"frame_skip": "4"}) == 1.0  # not a number: not a frame skip
+
+
+def test_the_callback_finds_the_frame_skip_in_a_real_atari_training() -> None:
+    """SB3's own ``make_atari_env`` (Monitor inside AtariWrapper), trained for 1,024 steps."""
+    import ale_py
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    from sb3doctor.callbacks import DoctorCallback
+
+    gym.register_envs(ale_py)
+    env = VecFrameStack(make_atari_env("BreakoutNoFrameskip-v4", n_envs=2, seed=0), n_stack=4)
+    model = PPO("CnnPolicy", env, n_steps=128, n_epochs=1, batch_size=128, seed=0, device="cpu", verbose=0)
+    doctor = DoctorCallback(verbose=0)
+    model.learn(1_024, callback=doctor)
+    lengths = doctor.run.metrics["episode/length"]
+    # Monitor's lengths are frames: the finished episodes alone outnumber the steps taken
+    assert sum(lengths.values) > 1.5 * model.num_timesteps
+    assert doctor.run.hyperparams["frame_skip"] >= 1.5
+    env.close()

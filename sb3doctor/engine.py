@@ -168,7 +168,25 @@ def _advice_applies(spec: Mapping[str, Any], run: Run, reference: Any) -> bool:
         env_id = getattr(reference, "env_id", None)
         if env_id is None or not any(fnmatchcase(env_id, e) for e in envs):
             return False
+    if "pixels" in when and sees_pixels(run, reference) != when["pixels"]:
+        return False
     return not ("hyperparams" in when and not requirements_met(when["hyperparams"], run.hyperparams))
+
+
+def sees_pixels(run: Run, reference: Any = None) -> bool:
+    """Whether the run's policy learns from images: a CNN policy (rl-zoo's config, ``sb3doctor
+    train``), or an Atari game (by its id, or a Monitor that counted emulator frames)."""
+    policy = run.hyperparams.get("policy")
+    if isinstance(policy, str) and "Cnn" in policy:
+        return True
+    if "frame_skip" in run.hyperparams:
+        return True
+    env_id = getattr(reference, "env_id", None) or run.hyperparams.get("env_id")
+    if not isinstance(env_id, str):
+        return False
+    from sb3doctor.knowledge import is_atari
+
+    return is_atari(env_id)
 
 
 def _foreign(param: str, run: Run) -> bool:

@@ -61,7 +61,7 @@ MESSAGE_FIELDS = ("observed", "threshold", "n", "window", "metric", "step_from",
                   "cond", "shown")  # fmt: skip
 ADVICE_KEYS = ("param", "scale", "set", "add", "min", "max", "default", "if_zero_set", "text", "reference",
                "when")  # fmt: skip
-_WHEN_KEYS = ("metric", "env", "hyperparams")
+_WHEN_KEYS = ("metric", "env", "hyperparams", "pixels")
 EXAMPLE_KEYS = ("expect", "series", "steps", "hyperparams", "algo", "severity", "note", "facts")
 
 #: ``name`` or ``name[key]``; only the mapping fields may be indexed.
@@ -486,8 +486,11 @@ def _validate_advice(advice: Any, problems: Problems) -> list[dict[str, Any]]:
         if when is not None:
             if not isinstance(when, Mapping) or not when or any(k not in _WHEN_KEYS for k in when):
                 problems.add(f"{where}.when", f"a mapping of {', '.join(_WHEN_KEYS)}")
-            elif "hyperparams" in when:
-                _validate_requires(when["hyperparams"], problems, f"{where}.when.hyperparams")
+            else:
+                if "hyperparams" in when:
+                    _validate_requires(when["hyperparams"], problems, f"{where}.when.hyperparams")
+                if "pixels" in when and not isinstance(when["pixels"], bool):
+                    problems.add(f"{where}.when.pixels", "true or false")
         if "reference" in item and not isinstance(item["reference"], bool):
             problems.add(f"{where}.reference", "true or false")
         entry = dict(item)

@@ -233,7 +233,8 @@ def _resolve(env_id: str, known: Iterable[str]) -> tuple[str, bool] | None:
     return None
 
 
-def _is_atari(env_id: str) -> bool:
+def is_atari(env_id: str) -> bool:
+    """Whether ``env_id`` names an Atari game (``BreakoutNoFrameskip-v4``, ``ALE/Pong-v5``)."""
     return _atari_game(env_id, strict=True) is not None
 
 
@@ -452,7 +453,7 @@ def _zoo_entry(algo: str, env_id: str) -> dict[str, Any] | None:
     found = _resolve(wanted, (k for k in entries if k != ATARI_KEY))
     if found is not None:
         return entries[found[0]]
-    if ATARI_KEY in entries and _is_atari(wanted):
+    if ATARI_KEY in entries and is_atari(wanted):
         return entries[ATARI_KEY]
     return None
 

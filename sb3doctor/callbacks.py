@@ -368,6 +368,9 @@ class DoctorCallback(BaseCallback):
         layers = critic_layers({"net_arch": getattr(getattr(model, "policy", None), "net_arch", None)})
         if layers is not None:
             hp["critic_layers"] = layers
+        policy = getattr(model, "policy", None)
+        if policy is not None:
+            hp["policy"] = type(policy).__name__  # ActorCriticCnnPolicy: learns from images
         space = getattr(model, "action_space", None)
         if space is not None:
             from gymnasium import spaces

@@ -181,7 +181,11 @@ def sees_pixels(run: Run, reference: Any = None) -> bool:
         return True
     if "frame_skip" in run.hyperparams:
         return True
-    env_id = getattr(reference, "env_id", None) or run.hyperparams.get("env_id")
+    env_id = getattr(reference, "env_id", None)
+    if env_id is None:
+        from sb3doctor.reference import detect_env_id
+
+        env_id = detect_env_id(run)[0]
     if not isinstance(env_id, str):
         return False
     from sb3doctor.knowledge import is_atari
@@ -341,6 +345,8 @@ def evaluate_rule(
     if reference_of is None:
         reference_of = reference_getter(run)
     if not rule.applies(run.algo) or not requirements_met(rule.requires, run.hyperparams):
+        return None
+    if rule.pixels is not None and sees_pixels(run) != rule.pixels:
         return None
     ctx = Context(
         run.metrics,

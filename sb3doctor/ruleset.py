@@ -53,7 +53,7 @@ ALGORITHMS: tuple[str, ...] = (
 
 REQUIRED = ("id", "name", "category", "severity", "applies_to", "condition", "message", "why",
             "false_alarms", "advice", "sources", "examples")  # fmt: skip
-OPTIONAL = ("requires", "metric", "escalate", "evidence", "title")
+OPTIONAL = ("requires", "metric", "escalate", "evidence", "title", "pixels")
 #: What a rule's ``evidence:`` may label: the observed statistic, its threshold and the window.
 EVIDENCE_KEYS = ("observed", "threshold", "window")
 TEXT_FIELDS = ("message", "why", "false_alarms")
@@ -186,6 +186,9 @@ class Rule:
     examples: list[dict[str, Any]]
     metric: str | None = None
     requires: dict[str, Any] = field(default_factory=dict)
+    #: True / False: the rule is only for runs whose policy does / does not learn from images
+    #: (see :func:`sb3doctor.engine.sees_pixels`); None: for every run
+    pixels: bool | None = None
     escalate: dict[str, Any] | None = None
     #: ``observed``/``threshold``/``window`` -> localized template: how the evidence reads,
     #: with its unit (a share of updates, a number of steps), where a bare number would mislead.
@@ -618,6 +621,9 @@ def parse_rule(data: Any, path: Path | None = None) -> Rule:
     advice = _validate_advice(data["advice"], problems) if "advice" in data else []
     examples = _validate_examples(data["examples"], problems) if "examples" in data else []
     requires = _validate_requires(data.get("requires"), problems)
+    pixels = data.get("pixels")
+    if pixels is not None and not isinstance(pixels, bool):
+        problems.add("pixels", "true or false")
     problems.raise_if_any(path)
     return Rule(
         id=data["id"],
@@ -634,6 +640,7 @@ def parse_rule(data: Any, path: Path | None = None) -> Rule:
         examples=examples,
         metric=metric,
         requires=requires,
+        pixels=pixels,
         escalate=dict(escalate) if escalate is not None else None,
         evidence=evidence,
         title=title,

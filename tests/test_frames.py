@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from sb3doctor.conditions import frames_per_step
+from sb3doctor.engine import sees_pixels
 from sb3doctor.sources import read_runs
 from sb3doctor.sources.frames import frame_skip_from_clock
 from sb3doctor.sources.monitor import read_monitor
@@ -138,4 +139,7 @@ def test_the_callback_finds_the_frame_skip_in_a_real_atari_training() -> None:
     # Monitor's lengths are frames: the finished episodes alone outnumber the steps taken
     assert sum(lengths.values) > 1.5 * model.num_timesteps
     assert doctor.run.hyperparams["frame_skip"] >= 1.5
+    # and the run is known to learn from images (the GPU advice, PERF-GPU-MLP kept quiet)
+    assert doctor.run.hyperparams["policy"] == "ActorCriticCnnPolicy"
+    assert sees_pixels(doctor.run)
     env.close()

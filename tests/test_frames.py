@@ -14,14 +14,16 @@ skip is 4: the 8 Monitor files sum to 32,590 frames for the event file's 8,192 s
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from sb3doctor.conditions import frames_per_step
 from sb3doctor.engine import sees_pixels
+from sb3doctor.model import Series, SourceData
 from sb3doctor.sources import read_runs
-from sb3doctor.sources.frames import frame_skip_from_clock
+from sb3doctor.sources.frames import align_monitor_steps, frame_skip_from_clock
 from sb3doctor.sources.monitor import read_monitor
 from sb3doctor.sources.tensorboard import read_event_file
 from sb3doctor.sources.zoo import ATARI_WRAPPER, atari_frame_skip
@@ -66,6 +68,32 @@ def test_every_episode_lands_between_the_tables_written_around_it() -> None:
         assert before <= step and (after is None or step <= after)
 
 
+def _prefix(src: SourceData, keep: Callable[[int, float], bool]) -> SourceData:
+    """``src`` with only the points ``keep(step, wall)`` holds for: what a live read saw."""
+    out = SourceData(src.kind, src.path, facts=dict(src.facts))
+    for name, series in src.metrics.items():
+        points = [
+            p for p in zip(series.steps, series.values, series.wall_times, strict=True) if keep(p[0], p[2])
+        ]
+        out.metrics[name] = Series.from_points(*zip(*points, strict=True)) if points else Series()
+    return out
+
+
+def test_three_tables_into_a_live_run_the_frames_are_already_known() -> None:
+    """Before the slope has 4 tables, the ratio decides: finished episodes summing to 1.5x the
+    steps taken cannot be the agent's steps."""
+    (events,) = ATARI.glob("events.out.tfevents.*")
+    logger = read_event_file(events)
+    third = logger.metrics["time/fps"]
+    wall = next(w for s, w in zip(third.steps, third.wall_times, strict=True) if s == 3_072)
+    logger = _prefix(logger, lambda step, _: step <= 3_072)
+    monitor = _prefix(read_monitor(sorted(ATARI.glob("*.monitor.csv"))), lambda _, w: w <= wall)
+    assert monitor.metrics["episode/reward"].max_step() > 9_000  # frames, read alone
+    found = align_monitor_steps([logger, monitor], {})
+    assert found is not None and found[1] == "clock" and 3.0 <= found[0] <= 4.7
+    assert monitor.metrics["episode/reward"].max_step() <= 3_072
+
+
 def test_without_an_event_file_rl_zoos_config_names_the_frame_skip(tmp_path: Path) -> None:
     folder = tmp_path / "zoo_run"
     shutil.copytree(ATARI, folder, ignore=shutil.ignore_patterns("events.out.tfevents.*"))
@@ -92,7 +120,7 @@ def test_a_monitor_of_agent_steps_is_not_moved(name: str) -> None:
     raw = read_monitor(sorted(folder.glob("*.monitor.csv"))).metrics["episode/reward"]
     events = [read_event_file(p) for p in sorted(folder.glob("events.out.tfevents.*"))]
     slope = frame_skip_from_clock(read_monitor(sorted(folder.glob("*.monitor.csv"))), events)
-    assert slope is not None and 0.9 <= slope <= 1.1
+    assert slope == 1.0
     (run,) = read_runs(folder)
     assert "frame_skip" not in run.facts
     assert list(run.metrics["episode/reward"].steps) == list(raw.steps)

@@ -9,11 +9,11 @@ its steps would see all of its episodes, and the returns' windows, onsets and wa
 judged four times too late.
 
 Where an event file gives the wall clock, the two are lined up on it: each TensorBoard point
-carries the wall time of its dump and each Monitor episode the wall time of its end. The slope
-of the Monitor's steps against the dumps' ``num_timesteps`` over the run's second half says
-whether it counts frames (1: the agent's own steps; 4.0-4.6 for AtariWrapper, whose resets add
-frames the agent never chose), and if it does, each episode is placed at the step the event file
-had reached when it ended (interpolated between dumps). Without an event file, rl-zoo's
+carries the wall time of its dump and each Monitor episode the wall time of its end. The steps
+the finished episodes sum to at each dump, against its ``num_timesteps``, say whether the
+Monitor counts frames (at most 1x: the agent's own steps; 4.0-4.6x for AtariWrapper, whose
+resets add frames the agent never chose), and if it does, each episode is placed at the step the
+event file had reached when it ended (interpolated between dumps). Without an event file, rl-zoo's
 ``config.yml`` names ``AtariWrapper`` and its ``frame_skip``, and the Monitor's steps are
 divided by it. Either way the run says so.
 """
@@ -38,7 +38,7 @@ MAX_FRAME_SKIP = 16
 MIN_SLOPE = 1.5
 #: Dumps used at most for the slope (evenly spaced): the fit needs shape, not every point.
 _MAX_DUMPS = 64
-#: Fewest dumps in the second half of the run for the clock to be trusted.
+#: Fewest tables for the slope test (before, the ratio test alone decides).
 _MIN_DUMPS = 4
 
 
@@ -73,29 +73,43 @@ def _theil_sen(xs: list[float], ys: list[float]) -> float | None:
 
 
 def frame_skip_from_clock(monitor: SourceData, loggers: list[SourceData]) -> float | None:
-    """Monitor steps per logger step, measured on the wall clock (see the module docstring);
-    None where the two do not share enough of it."""
+    """Monitor steps per logger step, measured on the wall clock (see the module docstring):
+    the frames per step where the Monitor counts emulator frames, 1.0 where it counts the
+    agent's steps, None where the two do not share enough of the clock to say.
+
+    Two tests, both needed. The finished episodes can only sum to the steps taken or fewer when
+    they count steps, so 1.5x as many at some table is frames (on the 1,004 benchmark runs the
+    most was 1.0x); from 4 tables on, the slope must say so too (1.00-1.25 there at every
+    prefix), so a Monitor that goes on from an earlier ``learn()`` into a new event file, whose
+    old episodes lift every ratio, is not taken for one.
+    """
     episodes = next((s for s in monitor.metrics.values() if len(s) and s.has_wall_time()), None)
     dumps = _dumps(loggers)
-    if episodes is None or len(dumps) < _MIN_DUMPS:
+    if episodes is None or not dumps:
         return None
     ends = list(episodes.wall_times)
     if any(b < a for a, b in itertools.pairwise(ends)):
         return None  # merged by end time in read_monitor: out of order means no clock
-    last_step = max(step for _, step in dumps)
     pairs: list[tuple[float, float]] = []
     for wall, step in dumps:
-        if step < last_step / 2:
-            continue  # early dumps: few episodes have ended, the offset dominates
         done = bisect.bisect_right(ends, wall)
         if done == 0 or (done == len(ends) and wall > ends[-1] + 3600):
             continue  # before the first episode, or an hour past the last: not one clock
         pairs.append((float(step), float(episodes.steps[done - 1])))
-    if len(pairs) < _MIN_DUMPS:
+    if not pairs:
         return None
-    if len(pairs) > _MAX_DUMPS:
-        pairs = [pairs[round(i * (len(pairs) - 1) / (_MAX_DUMPS - 1))] for i in range(_MAX_DUMPS)]
-    return _theil_sen([p[0] for p in pairs], [p[1] for p in pairs])
+    if max(frames / step for step, frames in pairs) < MIN_SLOPE:
+        return 1.0
+    if len(pairs) < _MIN_DUMPS:
+        return pairs[-1][1] / pairs[-1][0]
+    # the run's second half where it has enough tables: early on, the episodes still running
+    # at each table are a larger share of the frames
+    late = [p for p in pairs if p[0] >= pairs[-1][0] / 2]
+    use = late if len(late) >= _MIN_DUMPS else pairs
+    if len(use) > _MAX_DUMPS:
+        use = [use[round(i * (len(use) - 1) / (_MAX_DUMPS - 1))] for i in range(_MAX_DUMPS)]
+    slope = _theil_sen([p[0] for p in use], [p[1] for p in use])
+    return slope if slope is not None and slope >= MIN_SLOPE else 1.0
 
 
 def _place_by_clock(src: SourceData, dumps: list[tuple[float, int]], t_start: float | None) -> bool:
@@ -148,7 +162,7 @@ def align_monitor_steps(sources: list[SourceData], config: Mapping[str, Any]) ->
         return None
     loggers = [s for s in sources if s.kind == "tensorboard"]
     dumps = _dumps(loggers)
-    slopes = [frame_skip_from_clock(m, loggers) for m in monitors] if loggers else []
+    slopes = [frame_skip_from_clock(m, loggers) for m in monitors] if dumps else []
     if any(s is not None for s in slopes):
         # The clock is the evidence, and it says 1 as readily as 4.
         if not all(s is not None and MIN_SLOPE <= s <= MAX_FRAME_SKIP * 1.3 for s in slopes):

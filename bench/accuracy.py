@@ -19,10 +19,12 @@ round 9's (``specs.FRESH9``) and ``fresh10`` twelfth seeds trained before round 
 (``specs.FRESH12``) and ``fresh13`` fifteenth seeds trained in round 12 (``specs.FRESH13``)
 and ``fresh14`` sixteenth seeds trained at the start of round 13 (``specs.FRESH14``) and
 ``fresh15`` seventeenth seeds trained at the start of round 14 (``specs.FRESH15``) and
-``fresh16`` eighteenth seeds trained at the start of round 15 (``specs.FRESH16``) and ``wide``
+``fresh16`` eighteenth seeds trained at the start of round 15 (``specs.FRESH16``) and
+``fresh17`` nineteenth seeds trained at the start of round 16 (``specs.FRESH17``) and ``wide``
 (algorithm, env) pairs no earlier run trains (``specs.WIDE``) and ``wide2`` their second seeds
 (``specs.WIDE2``) and ``wide3`` round 9's new pairs (``specs.WIDE3``) and ``wide4`` round 13's
-(``specs.WIDE4``) and ``wide5`` round 14's MuJoCo pairs (``specs.WIDE5``), each scored once when it was new.
+(``specs.WIDE4``) and ``wide5`` round 14's MuJoCo pairs (``specs.WIDE5``) and ``wide6`` round 16's
+Atari games (``specs.WIDE6``), each scored once when it was new.
 By default only ``test`` is scored.
 
 For every run the script evaluates sb3doctor's built-in rules in process, on the whole run and
@@ -256,8 +258,8 @@ def main() -> int:
         choices=(
             *("test", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
             *("fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14"),
-            *("fresh15", "fresh16"),
-            *("wide", "wide2", "wide3", "wide4", "wide5", "dev", "all"),
+            *("fresh15", "fresh16", "fresh17"),
+            *("wide", "wide2", "wide3", "wide4", "wide5", "wide6", "dev", "all"),
         ),
         default="test",
     )

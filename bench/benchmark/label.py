@@ -44,12 +44,14 @@ from bench.benchmark.specs import (  # noqa: E402
     FRESH14_IDS,
     FRESH15_IDS,
     FRESH16_IDS,
+    FRESH17_IDS,
     FRESH_IDS,
     HOLDOUT_IDS,
     WIDE2_IDS,
     WIDE3_IDS,
     WIDE4_IDS,
     WIDE5_IDS,
+    WIDE6_IDS,
     WIDE_IDS,
     RunSpec,
 )
@@ -105,11 +107,13 @@ HELD_OUT: tuple[tuple[str, frozenset[str]], ...] = (
     ("fresh14", FRESH14_IDS),
     ("fresh15", FRESH15_IDS),
     ("fresh16", FRESH16_IDS),
+    ("fresh17", FRESH17_IDS),
     ("wide", WIDE_IDS),
     ("wide2", WIDE2_IDS),
     ("wide3", WIDE3_IDS),
     ("wide4", WIDE4_IDS),
     ("wide5", WIDE5_IDS),
+    ("wide6", WIDE6_IDS),
 )
 
 
@@ -130,10 +134,12 @@ def split_of(run_id: str) -> str:
     (``specs.FRESH13``), ``fresh14`` for the sixteenth seeds trained at the start of round 13
     (``specs.FRESH14``), ``fresh15`` for the seventeenth seeds trained at the start of round
     14 (``specs.FRESH15``), ``fresh16`` for the eighteenth seeds trained at the start of round
-    15 (``specs.FRESH16``), ``wide`` for round 6's (algorithm, env)
+    15 (``specs.FRESH16``), ``fresh17`` for the nineteenth seeds trained at the start of round
+    16 (``specs.FRESH17``), ``wide`` for round 6's (algorithm, env)
     pairs that no earlier run trains (``specs.WIDE``), ``wide2`` for their second seeds
     (``specs.WIDE2``), ``wide3`` for round 9's new pairs (``specs.WIDE3``), ``wide4`` for
-    round 13's (``specs.WIDE4``) and ``wide5`` for round 14's MuJoCo pairs (``specs.WIDE5``); otherwise
+    round 13's (``specs.WIDE4``), ``wide5`` for round 14's MuJoCo pairs (``specs.WIDE5``) and
+    ``wide6`` for round 16's Atari games (``specs.WIDE6``); otherwise
     ``test`` for half of the runs by a fixed hash of the id, ``dev`` for the rest."""
     held_out = next((name for name, ids in HELD_OUT if run_id in ids), None)
     if held_out is not None:

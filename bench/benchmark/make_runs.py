@@ -47,6 +47,9 @@ def zoo_hyperparams(algo: str, env: str) -> dict[str, Any]:
 
     path = Path(rl_zoo3.__file__).parent / "hyperparams" / f"{algo}.yml"
     table = yaml.safe_load(path.read_text())
+    if env not in table and "NoFrameskip" in env and "atari" in table:
+        # One entry for every Atari game (CnnPolicy, AtariWrapper, frame_stack 4).
+        env = "atari"
     if env not in table and env.endswith("-v5") and env.replace("-v5", "-v4") in table:
         # The zoo tunes MuJoCo on -v4: its entry is the closest tuned one for -v5 (the same task,
         # with gymnasium's fixes).

@@ -852,5 +852,25 @@ FRESH15, FRESH15_IDS = _reseeded(17)
 #: and scored once, after them, into the `fresh16` split (ids `WIDE5` already holds are left out).
 FRESH16, FRESH16_IDS = _reseeded(18)
 
+#: Round 16: the `wide6` split, Atari (no earlier run trains a game or a CNN policy): rl-zoo's
+#: PPO and A2C on Breakout and PPO on Pong, stopped at 2% of rl-zoo's 10M budget (all a CPU
+#: affords: ~150 steps/s), and two faults on Breakout, a learning rate 40x rl-zoo's for PPO and
+#: 14x for A2C. The games run with rl-zoo's AtariWrapper, so monitor.csv counts emulator frames,
+#: 4 per agent step. Chosen and trained at the start of round 16, scored once after its changes.
+BREAKOUT, PONG = "BreakoutNoFrameskip-v4", "PongNoFrameskip-v4"
+WIDE6: list[RunSpec] = [
+    *_healthy("ppo", BREAKOUT, 200_000, seeds=(19,)),
+    *_healthy("a2c", BREAKOUT, 200_000, seeds=(19,)),
+    *_healthy("ppo", PONG, 200_000, seeds=(19,)),
+    _wide("ppo-breakout-lr0.01", "ppo", BREAKOUT, 100_000, "lr_too_high", {"learning_rate": 0.01}, seed=19),
+    _wide("a2c-breakout-lr0.01", "a2c", BREAKOUT, 100_000, "lr_too_high", {"learning_rate": 0.01}, seed=19),
+]  # fmt: skip
+WIDE6_IDS = frozenset(s.run_id for s in WIDE6)
+SPECS += WIDE6
+
+#: Round 16: a nineteenth seed, trained at the start of round 16 before any of its rule changes
+#: and scored once, after them, into the `fresh17` split.
+FRESH17, FRESH17_IDS = _reseeded(19)
+
 BY_ID = {s.run_id: s for s in SPECS}
 assert len(BY_ID) == len(SPECS), "duplicate run ids"

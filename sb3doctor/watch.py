@@ -322,7 +322,9 @@ class RunState:
         """Add the points a tail returned for source ``key`` (a file path) of ``kind``."""
         have = self.sources.get(key)
         if have is None or replace:
-            if have is not None and replace:
+            # A Monitor is placed on the logger's steps as a whole (Atari's frames, see
+            # sources.frames), so its points are never merged one by one.
+            if (have is not None and replace) or kind == MONITOR:
                 # A re-read source replaces its earlier points: rebuild the table from scratch.
                 self.sources[key] = data
                 self._rebuild()

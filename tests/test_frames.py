@@ -13,6 +13,7 @@ skip is 4: the 8 Monitor files sum to 32,590 frames for the event file's 8,192 s
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -89,9 +90,11 @@ def test_three_tables_into_a_live_run_the_frames_are_already_known() -> None:
     logger = _prefix(logger, lambda step, _: step <= 3_072)
     monitor = _prefix(read_monitor(sorted(ATARI.glob("*.monitor.csv"))), lambda _, w: w <= wall)
     assert monitor.metrics["episode/reward"].max_step() > 9_000  # frames, read alone
-    found = align_monitor_steps([logger, monitor], {})
+    sources, found = align_monitor_steps([logger, monitor], {})
     assert found is not None and found[1] == "clock" and 3.0 <= found[0] <= 4.7
-    assert monitor.metrics["episode/reward"].max_step() <= 3_072
+    assert sources[1].metrics["episode/reward"].max_step() <= 3_072
+    # the Monitor as read is left as it was (watch goes on extending it)
+    assert monitor.metrics["episode/reward"].max_step() > 9_000
 
 
 def test_without_an_event_file_rl_zoos_config_names_the_frame_skip(tmp_path: Path) -> None:
@@ -171,3 +174,45 @@ def test_the_callback_finds_the_frame_skip_in_a_real_atari_training() -> None:
     assert doctor.run.hyperparams["policy"] == "ActorCriticCnnPolicy"
     assert sees_pixels(doctor.run)
     env.close()
+
+
+def test_watch_places_the_episodes_of_a_growing_atari_run_on_its_steps(tmp_path: Path) -> None:
+    """The fixture replayed as it was written: the event file's bytes in 8 slices, and with each
+    the Monitor rows of the episodes that had ended by its last table's wall time (the Monitor's
+    own clock, t_start + t)."""
+    from sb3doctor.watch import Watcher, make_evaluator
+
+    (event,) = ATARI.glob("events.out.tfevents.*")
+    data = event.read_bytes()
+    monitors = {p.name: p.read_text().splitlines(keepends=True) for p in ATARI.glob("*.monitor.csv")}
+    ends = {}
+    for name, lines in monitors.items():
+        t_start = json.loads(lines[0][1:])["t_start"]
+        ends[name] = [t_start + float(row.split(",")[2]) for row in lines[2:]]
+    dest = tmp_path / "run"
+    dest.mkdir()
+    watcher = Watcher(dest, make_evaluator())
+    checked = 0
+    for i in range(1, 9):
+        (dest / event.name).write_bytes(data[: len(data) * i // 8])
+        fps = read_event_file(dest / event.name).metrics.get("time/fps")
+        if fps is None or not len(fps):
+            continue
+        wall, last = max(fps.wall_times), fps.max_step()
+        for name, lines in monitors.items():
+            done = sum(1 for end in ends[name] if end <= wall)
+            (dest / name).write_text("".join(lines[: 2 + done]))
+        watcher.poll()
+        (state,) = watcher.runs.values()
+        run = state.snapshot()
+        episodes = run.metrics.get("episode/reward")
+        if episodes is None:
+            continue
+        raw = sum(
+            int(row.split(",")[1]) for name in monitors for row in (dest / name).read_text().splitlines()[2:]
+        )
+        if raw > 1.5 * last:  # the Monitor's frames outnumber the steps: it must have been placed
+            assert episodes.max_step() <= last, (i, episodes.max_step(), last)
+            assert run.hyperparams.get("frame_skip", 0) >= 1.5
+            checked += 1
+    assert checked >= 5

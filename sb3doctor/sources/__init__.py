@@ -499,7 +499,7 @@ def build_run(path: Path, name: str, sources: list[SourceData], config: dict | N
 
     facts: dict = {}
     warnings: list[str] = []
-    skip = align_monitor_steps(sources, config or {})
+    sources, skip = align_monitor_steps(sources, config or {})
     if skip is not None:
         facts["frame_skip"], facts["frame_skip_source"] = skip
         if skip[1] == "clock":
@@ -536,11 +536,6 @@ def build_run(path: Path, name: str, sources: list[SourceData], config: dict | N
         facts=facts,
     )
     run.hyperparams = recover_hyperparams(run, config or {})
-    frame_skip = skip[0] if skip is not None else (config or {}).get("frame_skip")
-    if frame_skip is not None:
-        # episode lengths (monitor.csv's and SB3's ep_len_mean) are frames: rules that read
-        # them as steps divide by this
-        run.hyperparams.setdefault("frame_skip", frame_skip)
     return run
 
 

@@ -112,14 +112,16 @@ def frame_skip_from_clock(monitor: SourceData, loggers: list[SourceData]) -> flo
     return slope if slope is not None and slope >= MIN_SLOPE else 1.0
 
 
-def _place_by_clock(src: SourceData, dumps: list[tuple[float, int]], t_start: float | None) -> bool:
-    """Move each episode to the logger step at its end time, interpolated between the tables
-    written before and after it (from the env's creation, step 0, before the first; at the
-    run's mean rate after the last). False, changing nothing, where the tables' steps go back."""
+def _placed_by_clock(
+    src: SourceData, dumps: list[tuple[float, int]], t_start: float | None
+) -> SourceData | None:
+    """A copy of ``src`` with each episode at the logger step of its end time, interpolated
+    between the tables written before and after it (from the env's creation, step 0, before the
+    first; at the run's mean rate after the last). None where the tables' steps go back."""
     walls = [w for w, _ in dumps]
     steps = [s for _, s in dumps]
     if any(b < a for a, b in itertools.pairwise(steps)):
-        return False  # a second learn() from step 0 in one file: no single clock
+        return None  # a second learn() from step 0 in one file: no single clock
     first_wall = t_start if t_start is not None and t_start < walls[0] else None
     rate = (steps[-1] - steps[0]) / (walls[-1] - walls[0]) if walls[-1] > walls[0] else 0.0
 
@@ -134,47 +136,58 @@ def _place_by_clock(src: SourceData, dumps: list[tuple[float, int]], t_start: fl
         w0, w1, s0, s1 = walls[i - 1], walls[i], steps[i - 1], steps[i]
         return round(s0 + (s1 - s0) * (wall - w0) / (w1 - w0)) if w1 > w0 else s1
 
+    out = SourceData(src.kind, src.path, warnings=list(src.warnings), facts=dict(src.facts))
     for name, series in src.metrics.items():
         placed = array("q")
         last = 0
         for wall in series.wall_times:
             last = max(last, step_at(wall))  # episodes are in end-time order: keep steps so
             placed.append(last)
-        src.metrics[name] = Series(placed, series.values, series.wall_times)
-    return True
+        out.metrics[name] = Series(placed, series.values, series.wall_times)
+    return out
 
 
-def _divide_steps(src: SourceData, k: int) -> None:
+def _divided(src: SourceData, k: int) -> SourceData:
+    """A copy of ``src`` with every step divided by ``k``."""
+    out = SourceData(src.kind, src.path, warnings=list(src.warnings), facts=dict(src.facts))
     for name, series in src.metrics.items():
         steps = array("q", (round(step / k) for step in series.steps))
-        src.metrics[name] = Series(steps, series.values, series.wall_times)
+        out.metrics[name] = Series(steps, series.values, series.wall_times)
+    return out
 
 
-def align_monitor_steps(sources: list[SourceData], config: Mapping[str, Any]) -> tuple[float, str] | None:
-    """Put the Monitor episodes on the logger's steps where they count emulator frames.
-
-    Returns (frames per agent step, how it is known: ``"clock"`` or ``"rl-zoo config"``), or
-    None where the Monitor counts the agent's steps (or nothing says otherwise). ``sources``
-    are changed in place.
+def align_monitor_steps(
+    sources: list[SourceData], config: Mapping[str, Any]
+) -> tuple[list[SourceData], tuple[float, str] | None]:
+    """``sources`` with the Monitor episodes put on the logger's steps where they count
+    emulator frames (copies: the sources read stay as read, for ``watch`` to extend), and the
+    frames per agent step with how they are known (``"clock"`` or ``"rl-zoo config"``); the
+    same list and None where the Monitor counts the agent's steps (or nothing says otherwise).
     """
     monitors = [s for s in sources if s.kind == "monitor" and s.metrics]
     if not monitors:
-        return None
+        return sources, None
     loggers = [s for s in sources if s.kind == "tensorboard"]
     dumps = _dumps(loggers)
     slopes = [frame_skip_from_clock(m, loggers) for m in monitors] if dumps else []
+    aligned: dict[int, SourceData] = {}
+    found: tuple[float, str] | None = None
     if any(s is not None for s in slopes):
         # The clock is the evidence, and it says 1 as readily as 4.
         if not all(s is not None and MIN_SLOPE <= s <= MAX_FRAME_SKIP * 1.3 for s in slopes):
-            return None
+            return sources, None
         for src in monitors:
             t_start = src.facts.get("t_start")
-            if not _place_by_clock(src, dumps, t_start if isinstance(t_start, float) else None):
-                return None
-        return round(sum(slopes) / len(slopes), 1), "clock"  # type: ignore[arg-type]
-    skip = config.get("frame_skip")
-    if isinstance(skip, int) and not isinstance(skip, bool) and 2 <= skip <= MAX_FRAME_SKIP:
-        for src in monitors:
-            _divide_steps(src, skip)
-        return float(skip), "rl-zoo config"
-    return None
+            placed = _placed_by_clock(src, dumps, t_start if isinstance(t_start, float) else None)
+            if placed is None:
+                return sources, None
+            aligned[id(src)] = placed
+        measured = [s for s in slopes if s is not None]
+        found = round(sum(measured) / len(measured), 1), "clock"
+    else:
+        skip = config.get("frame_skip")
+        if not (isinstance(skip, int) and not isinstance(skip, bool) and 2 <= skip <= MAX_FRAME_SKIP):
+            return sources, None
+        aligned = {id(src): _divided(src, skip) for src in monitors}
+        found = float(skip), "rl-zoo config"
+    return [aligned.get(id(src), src) for src in sources], found

@@ -145,7 +145,8 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     it: ``total_timesteps`` given to ``learn()``, rl-zoo's ``n_timesteps``), ``device``
     (``cpu``/``cuda``, from SB3's ``Using ... device`` line), ``critic_layers`` (hidden layers
     of the value network, from ``policy_kwargs``' ``net_arch``), ``n_envs`` (from the Monitor
-    files of ``make_vec_env``, one per env, unless a config gives it).
+    files of ``make_vec_env``, one per env, unless a config gives it), ``frame_skip`` (emulator
+    frames per agent step where the Monitor counted frames: Atari, see ``sources.frames``).
     """
     m = run.metrics
     hp: dict[str, Any] = {}
@@ -264,6 +265,11 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
     layers = critic_layers(hp.get("policy_kwargs"))
     if layers is not None and "critic_layers" not in hp:
         hp["critic_layers"] = layers
+    # Emulator frames per agent step where the Monitor counted frames (Atari): episode lengths
+    # are frames, and rules that read them as steps divide by this (sources.frames).
+    skip = run.facts.get("frame_skip", config.get("frame_skip"))
+    if is_number(skip) and skip >= 1:
+        hp.setdefault("frame_skip", skip)
     # The env the run trained on (rl-zoo's args.yml, sb3doctor train's config.json).
     for key in ("env_id", "env"):
         if isinstance(config.get(key), str) and "env_id" not in hp:

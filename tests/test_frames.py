@@ -24,7 +24,7 @@ from sb3doctor.conditions import frames_per_step
 from sb3doctor.engine import sees_pixels
 from sb3doctor.model import Series, SourceData
 from sb3doctor.sources import read_runs
-from sb3doctor.sources.frames import align_monitor_steps, frame_skip_from_clock
+from sb3doctor.sources.frames import align_monitor_steps, frame_skip_from_clock, logger_clock
 from sb3doctor.sources.monitor import read_monitor
 from sb3doctor.sources.tensorboard import read_event_file
 from sb3doctor.sources.zoo import ATARI_WRAPPER, atari_frame_skip
@@ -120,9 +120,10 @@ def test_a_monitor_of_agent_steps_is_not_moved(name: str) -> None:
     folder = BENCH_RUNS / name
     if not folder.is_dir():
         pytest.fail(f"benchmark run {name} is missing from the repository")
-    raw = read_monitor(sorted(folder.glob("*.monitor.csv"))).metrics["episode/reward"]
+    monitor = read_monitor(sorted(folder.glob("*.monitor.csv")))
+    raw = monitor.metrics["episode/reward"]
     events = [read_event_file(p) for p in sorted(folder.glob("events.out.tfevents.*"))]
-    slope = frame_skip_from_clock(read_monitor(sorted(folder.glob("*.monitor.csv"))), events)
+    slope = frame_skip_from_clock(monitor, logger_clock([*events, monitor]))
     assert slope == 1.0
     (run,) = read_runs(folder)
     assert "frame_skip" not in run.facts
@@ -151,29 +152,42 @@ def test_episode_lengths_in_frames_are_read_as_steps() -> None:
     assert frames_per_step({"frame_skip": "4"}) == 1.0  # not a number: not a frame skip
 
 
-def test_the_callback_finds_the_frame_skip_in_a_real_atari_training() -> None:
-    """SB3's own ``make_atari_env`` (Monitor inside AtariWrapper), trained for 1,024 steps."""
+def test_a_real_atari_training_with_progress_csv_and_the_callback(tmp_path: Path) -> None:
+    """SB3's own ``make_atari_env`` (Monitor inside AtariWrapper) trained for 1,024 steps, with
+    ``progress.csv`` and the Monitor files in one folder and DoctorCallback attached."""
     import ale_py
     import gymnasium as gym
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.logger import configure
     from stable_baselines3.common.vec_env import VecFrameStack
 
     from sb3doctor.callbacks import DoctorCallback
 
     gym.register_envs(ale_py)
-    env = VecFrameStack(make_atari_env("BreakoutNoFrameskip-v4", n_envs=2, seed=0), n_stack=4)
+    folder = tmp_path / "breakout"
+    env = make_atari_env("BreakoutNoFrameskip-v4", n_envs=2, seed=0, monitor_dir=str(folder))
+    env = VecFrameStack(env, n_stack=4)
     model = PPO("CnnPolicy", env, n_steps=128, n_epochs=1, batch_size=128, seed=0, device="cpu", verbose=0)
+    model.set_logger(configure(str(folder), ["csv"]))
     doctor = DoctorCallback(verbose=0)
     model.learn(1_024, callback=doctor)
+    env.close()
+
+    # The callback: Monitor's lengths are frames, the finished episodes alone outnumber the steps
     lengths = doctor.run.metrics["episode/length"]
-    # Monitor's lengths are frames: the finished episodes alone outnumber the steps taken
     assert sum(lengths.values) > 1.5 * model.num_timesteps
     assert doctor.run.hyperparams["frame_skip"] >= 1.5
     # and the run is known to learn from images (the GPU advice, PERF-GPU-MLP kept quiet)
     assert doctor.run.hyperparams["policy"] == "ActorCriticCnnPolicy"
     assert sees_pixels(doctor.run)
-    env.close()
+
+    # analyze: no event file, so progress.csv's time_elapsed is the clock, from the Monitor's start
+    (run,) = read_runs(folder)
+    assert run.facts["frame_skip_source"] == "clock"
+    raw = read_monitor(sorted(folder.glob("*.monitor.csv"))).metrics["episode/reward"].max_step()
+    assert raw > 1.5 * 1_024
+    assert run.metrics["episode/reward"].max_step() <= 1_024 + 256  # a rollout's worth at most
 
 
 def test_watch_places_the_episodes_of_a_growing_atari_run_on_its_steps(tmp_path: Path) -> None:

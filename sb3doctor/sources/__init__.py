@@ -504,8 +504,8 @@ def build_run(path: Path, name: str, sources: list[SourceData], config: dict | N
         facts["frame_skip"], facts["frame_skip_source"] = skip
         if skip[1] == "clock":
             placed = (
-                f"about {skip[0]:g} per agent step, measured on the event file's clock): each episode "
-                "is placed at the step the event file had reached when it ended"
+                f"about {skip[0]:g} per agent step, measured against the logger's tables): each "
+                "episode is placed at the step the training had reached when it ended"
             )
         else:
             placed = (

@@ -13,9 +13,10 @@ carries the wall time of its dump and each Monitor episode the wall time of its 
 the finished episodes sum to at each dump, against its ``num_timesteps``, say whether the
 Monitor counts frames (at most 1x: the agent's own steps; 4.0-4.6x for AtariWrapper, whose
 resets add frames the agent never chose), and if it does, each episode is placed at the step the
-event file had reached when it ended (interpolated between dumps). Without an event file, rl-zoo's
-``config.yml`` names ``AtariWrapper`` and its ``frame_skip``, and the Monitor's steps are
-divided by it. Either way the run says so.
+event file had reached when it ended (interpolated between dumps). Without an event file, a
+progress file's or printed log's ``time_elapsed`` gives the tables' times, counted from the
+Monitor's start. Without either, rl-zoo's ``config.yml`` names ``AtariWrapper`` and its
+``frame_skip``, and the Monitor's steps are divided by it. Either way the run says so.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 from sb3doctor.model import Series, SourceData
 
-__all__ = ["align_monitor_steps", "frame_skip_from_clock"]
+__all__ = ["align_monitor_steps", "frame_skip_from_clock", "logger_clock"]
 
 #: The largest frame skip accepted (ALE's own v5 envs skip 4; 16 would be extraordinary).
 MAX_FRAME_SKIP = 16
@@ -57,6 +58,26 @@ def _dumps(loggers: list[SourceData]) -> list[tuple[float, int]]:
     return sorted((wall, step) for step, wall in at.items())
 
 
+def _elapsed_dumps(loggers: list[SourceData], t_start: float) -> list[tuple[float, int]]:
+    """(wall time, step) of each table of a progress file or printed log, whose tables carry
+    no wall time but ``time/time_elapsed`` (whole seconds since ``learn()`` began), counted from
+    the Monitor's ``t_start``: the env is made before ``learn()`` starts, so these times are a
+    little early, and fewer episodes seem finished at each table (never more: the ratio test
+    cannot be fooled by it). Empty where the times go back (a second ``learn()``)."""
+    at: dict[int, float] = {}
+    for src in loggers:
+        series = src.metrics.get("time/time_elapsed")
+        if series is None:
+            continue
+        for step, elapsed in zip(series.steps, series.values, strict=True):
+            if step > 0 and elapsed == elapsed:
+                at[step] = t_start + elapsed
+    dumps = sorted((wall, step) for step, wall in at.items())
+    if any(b[1] < a[1] for a, b in itertools.pairwise(dumps)):
+        return []
+    return dumps
+
+
 def _theil_sen(xs: list[float], ys: list[float]) -> float | None:
     """The median of the pairwise slopes: a line fit that a few odd points do not move."""
     slopes = [
@@ -72,8 +93,25 @@ def _theil_sen(xs: list[float], ys: list[float]) -> float | None:
     return slopes[mid] if len(slopes) % 2 else (slopes[mid - 1] + slopes[mid]) / 2
 
 
-def frame_skip_from_clock(monitor: SourceData, loggers: list[SourceData]) -> float | None:
-    """Monitor steps per logger step, measured on the wall clock (see the module docstring):
+def logger_clock(sources: list[SourceData]) -> list[tuple[float, int]]:
+    """(wall time, step) of the logger's tables, sorted: the event files' own wall times, else
+    (no event file) the ``time_elapsed`` of a progress file or printed log, counted from the
+    Monitor's ``t_start``; empty where neither is there."""
+    dumps = _dumps([s for s in sources if s.kind == "tensorboard"])
+    if dumps:
+        return dumps
+    starts = [
+        m.facts["t_start"]
+        for m in sources
+        if m.kind == "monitor" and isinstance(m.facts.get("t_start"), float)
+    ]
+    loggers = [s for s in sources if s.kind in ("progress_csv", "progress_json", "stdout")]
+    return _elapsed_dumps(loggers, min(starts)) if starts and loggers else []
+
+
+def frame_skip_from_clock(monitor: SourceData, dumps: list[tuple[float, int]]) -> float | None:
+    """Monitor steps per logger step, measured on the wall clock of the logger's tables
+    ``dumps`` ((wall time, step), see :func:`logger_clock`; the module docstring says why):
     the frames per step where the Monitor counts emulator frames, 1.0 where it counts the
     agent's steps, None where the two do not share enough of the clock to say.
 
@@ -84,7 +122,6 @@ def frame_skip_from_clock(monitor: SourceData, loggers: list[SourceData]) -> flo
     old episodes lift every ratio, is not taken for one.
     """
     episodes = next((s for s in monitor.metrics.values() if len(s) and s.has_wall_time()), None)
-    dumps = _dumps(loggers)
     if episodes is None or not dumps:
         return None
     ends = list(episodes.wall_times)
@@ -167,9 +204,8 @@ def align_monitor_steps(
     monitors = [s for s in sources if s.kind == "monitor" and s.metrics]
     if not monitors:
         return sources, None
-    loggers = [s for s in sources if s.kind == "tensorboard"]
-    dumps = _dumps(loggers)
-    slopes = [frame_skip_from_clock(m, loggers) for m in monitors] if dumps else []
+    dumps = logger_clock(sources)
+    slopes = [frame_skip_from_clock(m, dumps) for m in monitors] if dumps else []
     aligned: dict[int, SourceData] = {}
     found: tuple[float, str] | None = None
     if any(s is not None for s in slopes):

@@ -617,7 +617,10 @@ def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         if trailing and j != len(values) - 1:
             continue  # the values changed again after this stretch: frozen once, not now
         advance = float(steps[j] - steps[i])
-        needed = max(adv_abs, adv_x * abs(values[i]) if math.isfinite(values[i]) else 0.0)
+        # min_step_advance_x is in units of the frozen value: an episode length, in frames where
+        # the Monitor counted frames (Atari)
+        per_step = frames_per_step(ctx.hyperparams) if name in EPISODE_LENGTHS else 1.0
+        needed = max(adv_abs, adv_x * abs(values[i]) / per_step if math.isfinite(values[i]) else 0.0)
         if longest is not None:
             needed = max(needed, longest_x * longest(steps[j]) * envs)
         if (
@@ -631,6 +634,10 @@ def _frozen(cond: Mapping[str, Any], ctx: Context) -> Evidence:
         return ev
     advance, needed, i, j = best
     return Evidence(True, advance, needed, j - i + 1, cond.get("window"), (steps[i], steps[j]), name)
+
+
+#: The series that hold episode lengths (counted in frames by an Atari run's Monitor).
+EPISODE_LENGTHS = frozenset({"rollout/ep_len_mean", "episode/length"})
 
 
 def frames_per_step(hyperparams: Mapping[str, Any]) -> float:

@@ -175,11 +175,9 @@ def _advice_applies(spec: Mapping[str, Any], run: Run, reference: Any) -> bool:
 
 def sees_pixels(run: Run, reference: Any = None) -> bool:
     """Whether the run's policy learns from images: a CNN policy (rl-zoo's config, ``sb3doctor
-    train``), or an Atari game (by its id, or a Monitor that counted emulator frames)."""
+    train``, the callback's model), or an Atari game by its id."""
     policy = run.hyperparams.get("policy")
     if isinstance(policy, str) and "Cnn" in policy:
-        return True
-    if "frame_skip" in run.hyperparams:
         return True
     env_id = getattr(reference, "env_id", None)
     if env_id is None:
@@ -346,7 +344,7 @@ def evaluate_rule(
         reference_of = reference_getter(run)
     if not rule.applies(run.algo) or not requirements_met(rule.requires, run.hyperparams):
         return None
-    if rule.pixels is not None and sees_pixels(run) != rule.pixels:
+    if rule.pixels is not None and sees_pixels(run, reference_of()) != rule.pixels:
         return None
     ctx = Context(
         run.metrics,

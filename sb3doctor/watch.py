@@ -453,6 +453,10 @@ class RunState:
         """The training is over: evaluate it once more as a finished run."""
         if not self.ended:
             self.ended = True
+            if any(src.kind == MONITOR for src in self.sources.values()):
+                # an Atari Monitor's episodes were placed on the tables there were at its last
+                # change (sources.frames): place them once more on all of them
+                self._rebuild()
             self.dirty = bool(self._merged)
 
     @property

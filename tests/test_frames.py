@@ -230,3 +230,58 @@ def test_watch_places_the_episodes_of_a_growing_atari_run_on_its_steps(tmp_path:
             assert run.hyperparams.get("frame_skip", 0) >= 1.5
             checked += 1
     assert checked >= 5
+
+
+def test_a_corrupt_monitor_start_time_does_not_take_the_run_down(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(ATARI, folder)
+    first = folder / "0.monitor.csv"
+    lines = first.read_text().splitlines(keepends=True)
+    lines[0] = lines[0].replace(lines[0].split('"t_start": ')[1].split(",")[0], "1e308")
+    first.write_text("".join(lines))
+    (run,) = read_runs(folder)  # one Monitor whose times are far off: no crash, steps in range
+    assert all(0 <= s <= 1 << 53 for s in run.metrics["episode/reward"].steps)
+
+
+def test_the_low_throughput_advice_follows_the_policy() -> None:
+    """PERF-FPS-LOW on the real Breakout run (90 steps/s on one CPU core) advises a GPU; the same
+    tables from an MLP policy's env would be advised the CPU."""
+    from sb3doctor.engine import evaluate
+    from sb3doctor.rules_path import builtin_rules_dir
+    from sb3doctor.ruleset import load_rules
+
+    (rule,) = [r for r in load_rules([builtin_rules_dir()]) if r.id == "PERF-FPS-LOW"]
+    (run,) = read_runs(ATARI)
+    (finding,) = evaluate(run, [rule])
+    assert {a.param: a.suggested for a in finding.advice}["device"] == "cuda"
+    run.facts["env_id"] = "CartPole-v1"
+    for name in ("env_id", "policy"):  # rl-zoo's config.yml: BreakoutNoFrameskip-v4, CnnPolicy
+        run.hyperparams.pop(name)
+    (finding,) = evaluate(run, [rule])
+    assert {a.param: a.suggested for a in finding.advice}["device"] == "cpu"
+
+
+@pytest.mark.slow
+def test_an_evaluation_monitor_beside_the_training_one_is_not_taken_for_frames(tmp_path: Path) -> None:
+    """EvalCallback's env wrapped in ``Monitor(eval_env, log_dir + "/eval")`` writes
+    ``eval.monitor.csv`` beside the training's ``monitor.csv``: read together, their episodes
+    sum to more than 1.5x the steps trained, which is not a frame skip (CartPole, no Atari)."""
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import EvalCallback
+    from stable_baselines3.common.monitor import Monitor
+
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    env = Monitor(gym.make("CartPole-v1"), str(log_dir))
+    eval_env = Monitor(gym.make("CartPole-v1"), str(log_dir / "eval"))
+    model = PPO(
+        "MlpPolicy", env, n_steps=256, batch_size=64, seed=0, device="cpu", tensorboard_log=str(log_dir)
+    )
+    model.learn(2_048, callback=EvalCallback(eval_env, eval_freq=256, n_eval_episodes=20, verbose=0))
+    raw = read_monitor(sorted(log_dir.glob("*monitor.csv"))).metrics["episode/reward"]
+    assert raw.max_step() > 1.5 * 2_048  # the evaluation episodes double the Monitor's count
+    (run,) = read_runs(log_dir)
+    assert "frame_skip" not in run.facts and "frame_skip" not in run.hyperparams
+    assert list(run.metrics["episode/reward"].steps) == list(raw.steps)
+    assert not any("emulator frames" in w for w in run.warnings)

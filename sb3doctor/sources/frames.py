@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 from array import array
 from collections.abc import Mapping
 from typing import Any
 
-from sb3doctor.model import Series, SourceData
+from sb3doctor.model import MAX_STEP, Series, SourceData
 
 __all__ = ["align_monitor_steps", "frame_skip_from_clock", "logger_clock"]
 
@@ -53,7 +54,7 @@ def _dumps(loggers: list[SourceData]) -> list[tuple[float, int]]:
         series = max(src.metrics.values(), key=len, default=None)
         if series is not None:
             for step, wall in zip(series.steps, series.wall_times, strict=True):
-                if wall == wall and step > 0 and wall > at.get(step, float("-inf")):
+                if math.isfinite(wall) and step > 0 and wall > at.get(step, float("-inf")):
                     at[step] = wall
     return sorted((wall, step) for step, wall in at.items())
 
@@ -70,7 +71,7 @@ def _elapsed_dumps(loggers: list[SourceData], t_start: float) -> list[tuple[floa
         if series is None:
             continue
         for step, elapsed in zip(series.steps, series.values, strict=True):
-            if step > 0 and elapsed == elapsed:
+            if step > 0 and math.isfinite(t_start + elapsed):
                 at[step] = t_start + elapsed
     dumps = sorted((wall, step) for step, wall in at.items())
     if any(b[1] < a[1] for a, b in itertools.pairwise(dumps)):
@@ -103,7 +104,9 @@ def logger_clock(sources: list[SourceData]) -> list[tuple[float, int]]:
     starts = [
         m.facts["t_start"]
         for m in sources
-        if m.kind == "monitor" and isinstance(m.facts.get("t_start"), float)
+        if m.kind == "monitor"
+        and isinstance(m.facts.get("t_start"), float)
+        and math.isfinite(m.facts["t_start"])
     ]
     loggers = [s for s in sources if s.kind in ("progress_csv", "progress_json", "stdout")]
     return _elapsed_dumps(loggers, min(starts)) if starts and loggers else []
@@ -159,26 +162,31 @@ def _placed_by_clock(
     steps = [s for _, s in dumps]
     if any(b < a for a, b in itertools.pairwise(steps)):
         return None  # a second learn() from step 0 in one file: no single clock
-    first_wall = t_start if t_start is not None and t_start < walls[0] else None
+    first_wall = t_start if t_start is not None and math.isfinite(t_start) and t_start < walls[0] else None
     rate = (steps[-1] - steps[0]) / (walls[-1] - walls[0]) if walls[-1] > walls[0] else 0.0
 
-    def step_at(wall: float) -> int:
+    def step_at(wall: float) -> float:
+        if not math.isfinite(wall):
+            return 0.0  # a row without a usable time: kept in order by the running max below
         i = bisect.bisect_left(walls, wall)
         if i == 0:
             if first_wall is None or wall <= first_wall:
-                return 0
-            return round(steps[0] * (wall - first_wall) / (walls[0] - first_wall))
+                return 0.0
+            return steps[0] * (wall - first_wall) / (walls[0] - first_wall)
         if i == len(walls):
-            return round(steps[-1] + rate * (wall - walls[-1]))
+            return steps[-1] + rate * (wall - walls[-1])
         w0, w1, s0, s1 = walls[i - 1], walls[i], steps[i - 1], steps[i]
-        return round(s0 + (s1 - s0) * (wall - w0) / (w1 - w0)) if w1 > w0 else s1
+        return s0 + (s1 - s0) * (wall - w0) / (w1 - w0) if w1 > w0 else float(s1)
 
     out = SourceData(src.kind, src.path, warnings=list(src.warnings), facts=dict(src.facts))
     for name, series in src.metrics.items():
         placed = array("q")
         last = 0
         for wall in series.wall_times:
-            last = max(last, step_at(wall))  # episodes are in end-time order: keep steps so
+            # episodes are in end-time order: keep steps so; and within what a step may be (a
+            # Monitor whose times are far off extrapolates to anything)
+            at = step_at(wall)
+            last = max(last, round(at) if math.isfinite(at) and at < MAX_STEP else MAX_STEP)
             placed.append(last)
         out.metrics[name] = Series(placed, series.values, series.wall_times)
     return out
@@ -193,37 +201,64 @@ def _divided(src: SourceData, k: int) -> SourceData:
     return out
 
 
+def _names_atari(monitors: list[SourceData], config: Mapping[str, Any]) -> bool:
+    """Whether the Monitor headers or the config name an Atari game."""
+    from sb3doctor.knowledge import is_atari
+
+    ids: list[Any] = [config.get("env_id")]
+    for src in monitors:
+        env = src.facts.get("env_id")
+        ids.extend(env if isinstance(env, list) else [env])
+    return any(isinstance(env, str) and is_atari(env) for env in ids)
+
+
+def _config_skip(config: Mapping[str, Any]) -> int | None:
+    skip = config.get("frame_skip")
+    if isinstance(skip, int) and not isinstance(skip, bool) and 2 <= skip <= MAX_FRAME_SKIP:
+        return skip
+    return None
+
+
 def align_monitor_steps(
     sources: list[SourceData], config: Mapping[str, Any]
 ) -> tuple[list[SourceData], tuple[float, str] | None]:
-    """``sources`` with the Monitor episodes put on the logger's steps where they count
+    """``sources`` with the Monitor episodes put on the logger's steps where they may count
     emulator frames (copies: the sources read stay as read, for ``watch`` to extend), and the
-    frames per agent step with how they are known (``"clock"`` or ``"rl-zoo config"``); the
-    same list and None where the Monitor counts the agent's steps (or nothing says otherwise).
+    frames per agent step with how they are known (``"clock"`` or ``"rl-zoo config"``), or None.
+
+    Only an Atari game (named by a Monitor header or the config) or a config naming AtariWrapper
+    is touched: elsewhere, Monitor files of an evaluation env in the same folder would add
+    episodes the logger never counted, and look like frames. For those runs, with a clock, each
+    episode is placed at the step the training had reached when it ended, which is right
+    whatever the Monitor counts (a Monitor outside AtariWrapper counts the agent's steps); the
+    factor is reported where the clock measures one, else the config's; without a clock the
+    config's ``frame_skip`` divides the steps.
     """
     monitors = [s for s in sources if s.kind == "monitor" and s.metrics]
     if not monitors:
         return sources, None
+    skip = _config_skip(config)
+    if skip is None and not _names_atari(monitors, config):
+        return sources, None
     dumps = logger_clock(sources)
-    slopes = [frame_skip_from_clock(m, dumps) for m in monitors] if dumps else []
     aligned: dict[int, SourceData] = {}
     found: tuple[float, str] | None = None
-    if any(s is not None for s in slopes):
-        # The clock is the evidence, and it says 1 as readily as 4.
-        if not all(s is not None and MIN_SLOPE <= s <= MAX_FRAME_SKIP * 1.3 for s in slopes):
-            return sources, None
-        for src in monitors:
+    if dumps:
+        slopes = [frame_skip_from_clock(m, dumps) for m in monitors]
+        measured = [x for x in slopes if x is not None and MIN_SLOPE <= x <= MAX_FRAME_SKIP * 1.3]
+        shared = all(x is None or x <= MAX_FRAME_SKIP * 1.3 for x in slopes)  # else not one clock
+        for src in monitors if shared else ():
             t_start = src.facts.get("t_start")
             placed = _placed_by_clock(src, dumps, t_start if isinstance(t_start, float) else None)
             if placed is None:
-                return sources, None
+                aligned = {}
+                break
             aligned[id(src)] = placed
-        measured = [s for s in slopes if s is not None]
-        found = round(sum(measured) / len(measured), 1), "clock"
-    else:
-        skip = config.get("frame_skip")
-        if not (isinstance(skip, int) and not isinstance(skip, bool) and 2 <= skip <= MAX_FRAME_SKIP):
-            return sources, None
+        if aligned and len(measured) == len(monitors):
+            found = round(sum(measured) / len(measured), 1), "clock"
+        elif aligned and skip is not None:
+            found = float(skip), "rl-zoo config"
+    if not aligned and skip is not None:
         aligned = {id(src): _divided(src, skip) for src in monitors}
         found = float(skip), "rl-zoo config"
     return [aligned.get(id(src), src) for src in sources], found

@@ -267,7 +267,7 @@ def recover_hyperparams(run: Run, config: dict[str, Any]) -> dict[str, Any]:
         hp["critic_layers"] = layers
     # Emulator frames per agent step where the Monitor counted frames (Atari): episode lengths
     # are frames, and rules that read them as steps divide by this (sources.frames).
-    skip = run.facts.get("frame_skip", config.get("frame_skip"))
+    skip = run.facts.get("frame_skip")  # set by sources.frames only where it placed the episodes
     if is_number(skip) and skip >= 1:
         hp.setdefault("frame_skip", skip)
     # The env the run trained on (rl-zoo's args.yml, sb3doctor train's config.json).

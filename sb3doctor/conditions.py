@@ -1286,7 +1286,9 @@ def _vs_reference(cond: Mapping[str, Any], ctx: Context) -> Evidence:
             "reference_horizon": 1 / (1 - reference),
         }
     else:
-        ev.observed = current / reference
+        # to float32's 7 digits: an event file stores 0.01 as 0.0099999998, which is 10x 0.001
+        # to the user, and must not come out as 9.9999998 and miss a ">= 10"
+        ev.observed = float(f"{current / reference:.7g}")
         ev.extra = {"current": current, "reference": reference}
     ev.held = OPS[cond["op"]](ev.observed, value)
     ev.n = 1

@@ -152,6 +152,9 @@ def test_advice_bounded_by_reference() -> None:
         ("logs/DQN_1", "DQN", 0.04, 10.0),
         # an env the zoo tuned without a learning rate keeps SB3's default (PPO on LunarLander)
         ("tb/LunarLander-v3/PPO_1", "PPO", 3e-3, 10.0),
+        # as an event file stores 0.03 (float32: 0.029999999329447746): still 10x, not 9.99999978
+        ("tb/LunarLander-v3/PPO_1", "PPO", 0.029999999329447746, 100.0),
+        ("tb/LunarLander-v3/PPO_1", "PPO", 0.0029999999329447746, 10.0),
     ],
 )
 def test_far_above_is_judged_against_what_works(path: str, algo: str, lr: float, ratio: float) -> None:

@@ -365,9 +365,26 @@ def _judge_stat(ev: Evidence, cond: Mapping[str, Any], values: Sequence[float], 
     return ev
 
 
+def _annealed(metrics: Sequence[str], ctx: Context) -> float:
+    """The product of each schedule's last value over its first (1 for one not logged): how far
+    the step size was annealed. ``train/learning_rate`` scales each gradient step,
+    ``train/clip_range`` bounds how far PPO lets an update move the policy."""
+    factor = 1.0
+    for name in metrics:
+        series = ctx.metrics.get(name)
+        finite = [v for v in series.values if math.isfinite(v)] if series is not None else []
+        if len(finite) >= 1 and finite[0] > 0 and finite[-1] >= 0:
+            factor *= min(1.0, finite[-1] / finite[0])
+    return factor
+
+
 def _threshold(cond: Mapping[str, Any], ctx: Context) -> Evidence:
     name, steps, values = _windowed(ctx, cond)
     value = float(cond["value"])
+    if "annealed" in cond:
+        # approx_kl grows with the square of the step (KL ~ d'Fd / 2): schedules that shrank the
+        # step to a fraction f of its start shrink the KL to f^2 of it by design
+        value *= _annealed(cond["annealed"], ctx) ** 2
     ev = Evidence(False, None, value, len(values), cond.get("window"), _span(steps), name)
     return _judge_stat(ev, cond, values, value)
 

@@ -76,7 +76,7 @@ _WINDOW_KEYS = {"last": int, "first": int, "last_frac": float, "from_frac": floa
 
 # Keys of each condition kind: (required, optional); `kind` and `metric` are always allowed.
 _COND_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "threshold": (("stat", "op", "value"), ("window", "min_points")),
+    "threshold": (("stat", "op", "value"), ("window", "min_points", "annealed")),
     "sustained": (("op", "value"), ("window", "fraction", "consecutive", "min_points")),
     "trend": (("op", "value"), ("window", "scale", "min_points")),
     "spike": (("factor",), ("lookback", "abs", "window", "min_points")),

@@ -48,13 +48,16 @@ def replay(
     given: dict[str, Any] | None = None,
     with_config: bool = False,
     custom_env: bool = False,
+    by_clock: bool = False,
 ) -> list[tuple[float, str, str, str]]:
     """(fraction written, event kind, rule, severity) of every finding event while replaying;
     ``with_monitors=False`` writes the event file alone (a plain ``tensorboard_log`` run);
     ``given``: what ``watch --env`` / ``--total-timesteps`` state; ``with_config``: rl-zoo's
     ``config.yml`` and ``args.yml`` are there from the start, as rl-zoo writes them;
     ``custom_env``: the Monitor headers say ``"env_id": "None"``, as SB3's Monitor writes them
-    for an env that was never registered (no reference numbers, no time limit known)."""
+    for an env that was never registered (no reference numbers, no time limit known);
+    ``by_clock``: the Monitor rows written with each slice are those that had ended by the wall
+    time of its last event (an Atari Monitor counts frames, so its summed lengths are no step)."""
     src = RUNS / run_id
     if not src.is_dir():
         pytest.fail(f"benchmark run {src} missing: run bench/benchmark/make_runs.py")
@@ -76,14 +79,22 @@ def replay(
     watcher = Watcher(tmp_path / "logs", make_evaluator(given=given))
     seen: list[tuple[float, str, str, str]] = []
     ends = _episode_ends(monitors)
+    walls = {
+        name: [json.loads(lines[0][1:])["t_start"] + float(row.split(",")[2]) for row in lines[2:]]
+        for name, lines in monitors.items()
+    }
     for i in range(1, SLICES + 1):
         frac = i / SLICES
         (dest / event.name).write_bytes(data[: int(len(data) * frac)])
         written = read_event_file(dest / event.name)
         last = max((max(s.steps) for s in written.metrics.values() if len(s)), default=0)
+        wall = max((max(s.wall_times) for s in written.metrics.values() if len(s)), default=0.0)
         for name, lines in monitors.items():
             # the two header lines, then the episodes that had ended by the last logged step
-            done = sum(1 for step in ends[name] if step <= last)
+            if by_clock:
+                done = sum(1 for end in walls[name] if end <= wall)
+            else:
+                done = sum(1 for step in ends[name] if step <= last)
             (dest / name).write_text("".join(lines[: 2 + done]))
         for e in watcher.poll():
             if e.finding is not None:
@@ -205,3 +216,42 @@ def test_a_tuned_mujoco_agent_stopped_early_is_told_the_run_was_short(run_id: st
     assert [f.rule for f in found if f.severity != "info"] == []
     notes = [f for f in found if f.rule in ("RET-PLAN-SHORT", "RET-TOO-EARLY")]
     assert len(notes) == 1 and "1000000" in notes[0].message, [f.message for f in found]
+
+
+@pytest.mark.parametrize("with_config", [True, False])
+@pytest.mark.parametrize(
+    "run_id",
+    [
+        "healthy-ppo-breakoutnoframeskip-s19",
+        "healthy-a2c-breakoutnoframeskip-s19",
+        "healthy-ppo-pongnoframeskip-s19",
+    ],
+)
+def test_rl_zoos_atari_agents_watched_early_raise_nothing_above_info(
+    run_id: str, with_config: bool, tmp_path: Path
+) -> None:
+    """rl-zoo's PPO and A2C on Breakout and PPO on Pong, 200,000 of their 10M steps (`wide6`:
+    the protocol excludes them, still at random play's level). Their Monitor counts emulator
+    frames; watched live, each episode is placed on the steps by its time. PPO's annealed
+    schedules (lin_2.5e-4, lin_0.1) shrink approx_kl to 3e-4 at 60%, which is not "updates too
+    small" (PPO-KL-LOW warned both PPO runs there before the clip range counted). With rl-zoo's
+    config.yml (the plan known: 200,000 steps) and without it."""
+    seen = replay(run_id, tmp_path, by_clock=True, with_config=with_config)
+    assert raised_above_info(seen) == []
+
+
+def test_a_dead_network_on_atari_is_caught_live(tmp_path: Path) -> None:
+    """rl-zoo's PPO on Breakout at 40x its learning rate: after its first update the policy is
+    uniform again and the critic a constant. Watched live with rl-zoo's config.yml (the plan
+    known), the learning rate is named by 60% of the run, as an error (the returns below random
+    play); without the plan, once the network has stopped changing."""
+    seen = replay("lr_too_high-ppo-breakout-lr0.01-s19", tmp_path, by_clock=True, with_config=True)
+    raised = [
+        (frac, sev)
+        for frac, kind, rule, sev in seen
+        if rule == "LR-FAR-ABOVE-REFERENCE" and kind == "finding_raised"
+    ]
+    assert raised and raised[0][0] <= 0.6, seen
+    assert raised[-1][1] == "error"
+    bare = replay("lr_too_high-ppo-breakout-lr0.01-s19", tmp_path / "bare", by_clock=True)
+    assert any(rule == "LR-FAR-ABOVE-REFERENCE" and kind == "finding_raised" for _, kind, rule, _ in bare)

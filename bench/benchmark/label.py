@@ -67,7 +67,9 @@ EXCLUDED = ROOT / "bench" / "benchmark" / "excluded.json"
 #: ``tests/test_too_early.py`` reads a SAC run that SB3 stopped with NaN actions before its first
 #: table (3 episodes in monitor.csv, an event file with no scalar), and rl-zoo's TD3 and SAC on
 #: MuJoCo stopped at 4-6% of their budgets (`wide5`: too short to learn by the protocol), which
-#: must raise nothing above info at any point and be told that the run was short.
+#: must raise nothing above info at any point and be told that the run was short; and rl-zoo's
+#: PPO and A2C on Breakout and PPO on Pong at 2% of theirs (`wide6`), which must raise nothing
+#: above info watched live (tests/test_live_replay.py).
 KEEP = (
     frozenset(
         f"healthy-{name}-s{seed}"
@@ -76,6 +78,7 @@ KEEP = (
     )
     | {"diverged-sac-pendulum-lr0.1-s11"}
     | {f"healthy-{name}-s18" for name in ("td3-hopper", "sac-halfcheetah", "td3-walker2d")}
+    | {f"healthy-{name}-s19" for name in ("ppo-breakoutnoframeskip", "a2c-breakoutnoframeskip", "ppo-pongnoframeskip")}
 )
 
 ALGO_NAMES = {
@@ -84,6 +87,9 @@ ALGO_NAMES = {
     "crossq": "CrossQ", "ppo_lstm": "RecurrentPPO",
 }  # fmt: skip
 LOSSES = ("train/value_loss", "train/critic_loss", "train/loss", "train/qf_loss")
+#: AtariWrapper's frame skip (its default, which rl-zoo's `atari` entries keep): the Monitor,
+#: inside it, counts this many emulator frames per agent step.
+ATARI_FRAME_SKIP = 4
 #: Envs whose random-policy return is also the floor: the reward comes only at the goal.
 FLOOR_ENVS = ("MountainCar-v0", "MountainCarContinuous-v0", "sb3doctor/WarehouseRobot-v0")
 
@@ -160,8 +166,11 @@ def read_scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
-def read_episodes(run_dir: Path) -> tuple[list[float], list[int]]:
-    """Episode returns and the cumulative timestep at each episode's end, in end-time order."""
+def read_episodes(run_dir: Path, frame_skip: int = 1) -> tuple[list[float], list[int]]:
+    """Episode returns and the cumulative timestep at each episode's end, in end-time order.
+
+    ``frame_skip``: emulator frames per agent step that the Monitor's lengths count (4 for the
+    Atari games, which rl-zoo wraps in Monitor before AtariWrapper's frame skip)."""
     rows: list[tuple[float, float, int]] = []
     for path in sorted(run_dir.glob("*.monitor.csv")):
         with path.open(newline="") as f:
@@ -172,7 +181,7 @@ def read_episodes(run_dir: Path) -> tuple[list[float], list[int]]:
     steps, total = [], 0
     for _, _, length in rows:
         total += length
-        steps.append(total)
+        steps.append(round(total / frame_skip))
     return [r for _, r, _ in rows], steps
 
 
@@ -218,7 +227,8 @@ def prefix(
 def read_run(spec: RunSpec) -> tuple[dict[str, list[tuple[int, float]]], list[float], list[int]]:
     """The run's scalars, episode returns and episode end steps (see :func:`label_run`)."""
     run_dir = RUNS / spec.run_id
-    return (read_scalars(run_dir), *read_episodes(run_dir))
+    frame_skip = ATARI_FRAME_SKIP if "NoFrameskip" in spec.env else 1
+    return (read_scalars(run_dir), *read_episodes(run_dir, frame_skip))
 
 
 def label_run(

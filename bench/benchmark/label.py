@@ -78,7 +78,8 @@ KEEP = (
     )
     | {"diverged-sac-pendulum-lr0.1-s11"}
     | {f"healthy-{name}-s18" for name in ("td3-hopper", "sac-halfcheetah", "td3-walker2d")}
-    | {f"healthy-{name}-s19" for name in ("ppo-breakoutnoframeskip", "a2c-breakoutnoframeskip", "ppo-pongnoframeskip")}
+    | {f"healthy-{game}-s19" for game in ("ppo-breakoutnoframeskip", "a2c-breakoutnoframeskip")}
+    | {"healthy-ppo-pongnoframeskip-s19"}
 )
 
 ALGO_NAMES = {

@@ -470,3 +470,29 @@ def test_sums_past_the_float_range_in_the_terminal_and_expectations() -> None:
     assert sparkline([1e308, 1e308], width=1) == " "  # the mean is inf: no bar, no crash
     assert math.isinf(_aggregate("mean", [1e308, 1e308]))
     assert math.isinf(_statistic("mean", [1e308, 1e308]))
+
+
+def test_a_sparkline_spanning_the_whole_float_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fuzz.py (seed 57, case 36): a printed table whose values ran from -1e308 to 1e308 made the
+    sparkline's span overflow to inf, and (inf - lo) / inf is NaN: an internal error. The span is
+    halved where it overflows."""
+    from sb3doctor.reporters.terminal import bars
+
+    assert bars([-1e308, 0.0, 1e308]) == bars([-1.0, 0.0, 1.0]) == "▁▅█"
+    log = tmp_path / "train.log"
+    rows = [(1000 * (i + 1), v) for i, v in enumerate([-1e308, 1.0, 1e308, 2.0, -1e308])]
+    log.write_text(
+        "".join(
+            "-----------------------------------------\n"
+            "| rollout/                |             |\n"
+            f"|    ep_rew_mean          | {value:<11.3g} |\n"
+            "| time/                   |             |\n"
+            f"|    total_timesteps      | {step:<11} |\n"
+            "-----------------------------------------\n"
+            for step, value in rows
+        )
+    )
+    assert main(["analyze", str(log), "--fail-on", "never"]) == 0
+    assert "internal error" not in capsys.readouterr().err

@@ -75,7 +75,9 @@ def bars(points: Sequence[float]) -> str:
     if not finite:
         return " " * len(points)
     lo, hi = min(finite), max(finite)
-    span = hi - lo
+    # halved where the span itself overflows (-1e308 to 1e308): the proportions are the same
+    half = not math.isfinite(hi - lo)
+    span = hi / 2 - lo / 2 if half else hi - lo
     out = []
     for m in points:
         if not math.isfinite(m):
@@ -83,7 +85,8 @@ def bars(points: Sequence[float]) -> str:
         elif span <= 0:
             out.append(BLOCKS[3])
         else:
-            out.append(BLOCKS[min(7, int((m - lo) / span * 8))])
+            frac = (m / 2 - lo / 2) / span if half else (m - lo) / span
+            out.append(BLOCKS[min(7, max(0, int(frac * 8)))])
     return "".join(out)
 
 

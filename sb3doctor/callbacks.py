@@ -266,7 +266,7 @@ class DoctorCallback(BaseCallback):
         run = self.run
         run.algo = detect_algo(run.metrics.keys(), [type(self.model).__name__])
         run.hyperparams = recover_hyperparams(run, {"hyperparams": self._hyperparams})
-        frames = _frames_per_step(run, step)
+        frames = _measured_frame_skip(run, step)
         if frames is not None:
             run.hyperparams["frame_skip"] = frames
         findings = self._evaluate(run)
@@ -389,7 +389,7 @@ class DoctorCallback(BaseCallback):
         return hp
 
 
-def _frames_per_step(run: Run, step: int) -> float | None:
+def _measured_frame_skip(run: Run, step: int) -> float | None:
     """Episode-length units per agent step where the Monitor counts emulator frames (Atari's
     frame skip: ``make_atari_env`` wraps Monitor inside it), else None. The finished episodes'
     lengths can only sum to the steps taken or less when they count steps; 1.5 times as many

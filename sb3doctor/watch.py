@@ -453,7 +453,9 @@ class RunState:
         """The training is over: evaluate it once more as a finished run."""
         if not self.ended:
             self.ended = True
-            if any(src.kind == MONITOR for src in self.sources.values()):
+            from sb3doctor.sources.frames import may_count_frames
+
+            if may_count_frames(list(self.sources.values()), self.config):
                 # an Atari Monitor's episodes were placed on the tables there were at its last
                 # change (sources.frames): place them once more on all of them
                 self._rebuild()

@@ -25,12 +25,12 @@ import bisect
 import itertools
 import math
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sb3doctor.model import MAX_STEP, Series, SourceData
 
-__all__ = ["align_monitor_steps", "frame_skip_from_clock", "logger_clock"]
+__all__ = ["align_monitor_steps", "frame_skip_from_clock", "logger_clock", "may_count_frames"]
 
 #: The largest frame skip accepted (ALE's own v5 envs skip 4; 16 would be extraordinary).
 MAX_FRAME_SKIP = 16
@@ -178,26 +178,25 @@ def _placed_by_clock(
         w0, w1, s0, s1 = walls[i - 1], walls[i], steps[i - 1], steps[i]
         return s0 + (s1 - s0) * (wall - w0) / (w1 - w0) if w1 > w0 else float(s1)
 
-    out = SourceData(src.kind, src.path, warnings=list(src.warnings), facts=dict(src.facts))
-    for name, series in src.metrics.items():
-        placed = array("q")
-        last = 0
+    def placed(series: Series) -> array:
+        out, last = array("q"), 0
         for wall in series.wall_times:
             # episodes are in end-time order: keep steps so; and within what a step may be (a
             # Monitor whose times are far off extrapolates to anything)
             at = step_at(wall)
             last = max(last, round(at) if math.isfinite(at) and at < MAX_STEP else MAX_STEP)
-            placed.append(last)
-        out.metrics[name] = Series(placed, series.values, series.wall_times)
-    return out
+            out.append(last)
+        return out
+
+    return _restepped(src, placed)
 
 
-def _divided(src: SourceData, k: int) -> SourceData:
-    """A copy of ``src`` with every step divided by ``k``."""
+def _restepped(src: SourceData, new_steps: Callable[[Series], array]) -> SourceData:
+    """A copy of ``src`` whose every series has the steps ``new_steps`` gives it (values and
+    wall times shared: merge_sources copies them before anything grows)."""
     out = SourceData(src.kind, src.path, warnings=list(src.warnings), facts=dict(src.facts))
     for name, series in src.metrics.items():
-        steps = array("q", (round(step / k) for step in series.steps))
-        out.metrics[name] = Series(steps, series.values, series.wall_times)
+        out.metrics[name] = Series(new_steps(series), series.values, series.wall_times)
     return out
 
 
@@ -219,6 +218,14 @@ def _config_skip(config: Mapping[str, Any]) -> int | None:
     return None
 
 
+def may_count_frames(sources: list[SourceData], config: Mapping[str, Any]) -> bool:
+    """Whether ``sources`` hold a Monitor that :func:`align_monitor_steps` would put on the
+    logger's steps: one of an Atari game (by a Monitor header or the config), or a config that
+    names AtariWrapper."""
+    monitors = [s for s in sources if s.kind == "monitor" and s.metrics]
+    return bool(monitors) and (_config_skip(config) is not None or _names_atari(monitors, config))
+
+
 def align_monitor_steps(
     sources: list[SourceData], config: Mapping[str, Any]
 ) -> tuple[list[SourceData], tuple[float, str] | None]:
@@ -234,12 +241,10 @@ def align_monitor_steps(
     factor is reported where the clock measures one, else the config's; without a clock the
     config's ``frame_skip`` divides the steps.
     """
+    if not may_count_frames(sources, config):
+        return sources, None
     monitors = [s for s in sources if s.kind == "monitor" and s.metrics]
-    if not monitors:
-        return sources, None
     skip = _config_skip(config)
-    if skip is None and not _names_atari(monitors, config):
-        return sources, None
     dumps = logger_clock(sources)
     aligned: dict[int, SourceData] = {}
     found: tuple[float, str] | None = None
@@ -259,6 +264,10 @@ def align_monitor_steps(
         elif aligned and skip is not None:
             found = float(skip), "rl-zoo config"
     if not aligned and skip is not None:
-        aligned = {id(src): _divided(src, skip) for src in monitors}
+        divided = skip  # bound for the lambda: mypy keeps the Optional otherwise
+        aligned = {
+            id(src): _restepped(src, lambda series: array("q", (round(s / divided) for s in series.steps)))
+            for src in monitors
+        }
         found = float(skip), "rl-zoo config"
     return [aligned.get(id(src), src) for src in sources], found

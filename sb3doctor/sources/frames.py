@@ -59,7 +59,7 @@ def _dumps(loggers: list[SourceData]) -> list[tuple[float, int]]:
     return sorted((wall, step) for step, wall in at.items())
 
 
-def _elapsed_dumps(loggers: list[SourceData], t_start: float) -> list[tuple[float, int]]:
+def _elapsed_dumps(loggers: list[SourceData], t_start: float, last_end: float) -> list[tuple[float, int]]:
     """(wall time, step) of each table of a progress file or printed log, whose tables carry
     no wall time but ``time/time_elapsed`` (whole seconds since ``learn()`` began), counted from
     the Monitor's ``t_start``: the env is made before ``learn()`` starts, so these times are a
@@ -74,8 +74,15 @@ def _elapsed_dumps(loggers: list[SourceData], t_start: float) -> list[tuple[floa
             if step > 0 and math.isfinite(t_start + elapsed):
                 at[step] = t_start + elapsed
     dumps = sorted((wall, step) for step, wall in at.items())
-    if any(b[1] < a[1] for a, b in itertools.pairwise(dumps)):
+    if not dumps or any(b[1] < a[1] for a, b in itertools.pairwise(dumps)):
         return []
+    # ... too early by the time from the env's creation to learn() (the model's construction,
+    # seconds): where the last episode ended after the last table so counted, the tables move
+    # that much later. A finished run's episodes all ended before its last table; a live run's
+    # newest may be up to one table later, so the error left is at most one table's interval.
+    late = last_end - dumps[-1][0]
+    if math.isfinite(late) and late > 0:
+        dumps = [(wall + late, step) for wall, step in dumps]
     return dumps
 
 
@@ -108,8 +115,17 @@ def logger_clock(sources: list[SourceData]) -> list[tuple[float, int]]:
         and isinstance(m.facts.get("t_start"), float)
         and math.isfinite(m.facts["t_start"])
     ]
+    ends = [
+        max(series.wall_times)
+        for m in sources
+        if m.kind == "monitor"
+        for series in m.metrics.values()
+        if len(series)
+    ]
     loggers = [s for s in sources if s.kind in ("progress_csv", "progress_json", "stdout")]
-    return _elapsed_dumps(loggers, min(starts)) if starts and loggers else []
+    if not starts or not ends or not loggers:
+        return []
+    return _elapsed_dumps(loggers, min(starts), max(ends))
 
 
 def frame_skip_from_clock(monitor: SourceData, dumps: list[tuple[float, int]]) -> float | None:
